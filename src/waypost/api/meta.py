@@ -1,0 +1,39 @@
+"""/ok and /info."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from waypost import __version__
+from waypost.api.http import json_response, query_bool, runtime
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/ok")
+@router.get("/", include_in_schema=False)
+async def ok(request: Request) -> Response:
+    if query_bool(request, "check_db"):
+        await runtime(request).storage.ping()
+    return json_response({"ok": True})
+
+
+@router.get("/info")
+async def info() -> Response:
+    return json_response({
+        "version": __version__,
+        "server": "waypost",
+        "langgraph_py_version": version("langgraph"),
+        "flags": {
+            "assistants": True,
+            "crons": False,
+            "langsmith": False,
+            "langsmith_tracing_replicas": False,
+            "langsmith_tracing_session_on_runs": False,
+        },
+        "host": {"kind": "self-hosted", "project_id": None, "host_revision_id": None,
+                 "revision_id": None, "tenant_id": None},
+    })

@@ -1,0 +1,100 @@
+"""/runs and /threads/{id}/runs: create, wait, join, read, list, delete, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from waypost.api.http import check_uuid, json_response, parse_body, query_bool, runtime, thread_uuid
+from waypost.api.schemas import RunCreate
+from waypost.errors import InvalidInput
+from waypost.models import Run
+from waypost.operations import runs
+from waypost.storage.base import Page
+
+router = APIRouter(tags=["runs"])
+
+
+def _payload(body: RunCreate) -> dict[str, Any]:
+    # Only what the client set: defaults are decided by the operation, not by the schema.
+    return body.model_dump(exclude_unset=True)
+
+
+def _location(run: Run) -> str:
+    return f"/threads/{run.thread_id}/runs/{run.run_id}"
+
+
+def _wait_response(request: Request, run: Run) -> StreamingResponse:
+    headers = {"Location": _location(run) + "/join", "Content-Location": _location(run)}
+    return StreamingResponse(runs.wait_body(runtime(request), run.run_id), media_type="application/json", headers=headers)
+
+
+@router.post("/threads/{thread_id}/runs")
+async def create_run(thread_id: str, request: Request) -> Response:
+    body = await parse_body(request, RunCreate)
+    run = await runs.create(runtime(request), thread_uuid(thread_id), _payload(body))
+    return json_response(run.as_dict(), headers={"Content-Location": _location(run)})
+
+
+@router.post("/runs")
+async def create_stateless_run(request: Request) -> Response:
+    body = await parse_body(request, RunCreate)
+    run = await runs.create(runtime(request), None, _payload(body))
+    return json_response(run.as_dict(), headers={"Content-Location": f"/runs/{run.run_id}"})
+
+
+@router.post("/threads/{thread_id}/runs/wait")
+async def wait_run(thread_id: str, request: Request) -> Response:
+    body = await parse_body(request, RunCreate)
+    run = await runs.create(runtime(request), thread_uuid(thread_id), _payload(body))
+    return _wait_response(request, run)
+
+
+@router.post("/runs/wait")
+async def wait_stateless_run(request: Request) -> Response:
+    body = await parse_body(request, RunCreate)
+    run = await runs.create(runtime(request), None, _payload(body))
+    return _wait_response(request, run)
+
+
+@router.get("/threads/{thread_id}/runs")
+async def list_runs(thread_id: str, request: Request) -> Response:
+    q = request.query_params
+    try:
+        page = Page(limit=int(q.get("limit") or 10), offset=int(q.get("offset") or 0))
+    except ValueError:
+        raise InvalidInput("limit and offset must be integers") from None
+    status = q.get("status") or None
+    found = await runs.list_for_thread(runtime(request), thread_uuid(thread_id), status, page)
+    return json_response([r.as_dict() for r in found])
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def get_run(thread_id: str, run_id: str, request: Request) -> Response:
+    run = await runs.get(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
+    return json_response(run.as_dict())
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
+    await runs.delete(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
+    return Response(status_code=204)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
+    run = await runs.get(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
+    return _wait_response(request, run)
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def cancel_run(thread_id: str, run_id: str, request: Request) -> Response:
+    action = request.query_params.get("action") or "interrupt"
+    if action not in ("interrupt", "rollback"):
+        raise InvalidInput("action must be interrupt or rollback")
+    run = await runs.cancel(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"), action)
+    if query_bool(request, "wait"):
+        return _wait_response(request, run)
+    return Response(status_code=202)

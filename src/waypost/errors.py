@@ -1,0 +1,43 @@
+"""The error tree. Operations raise these; `api/errors.py` turns them into HTTP in one place.
+
+Each error has a stable `code` (for logs and clients that want more than a status) and the
+HTTP status it maps to. Driver errors are wrapped at the storage boundary, never leaked.
+"""
+
+from __future__ import annotations
+
+
+class WaypostError(Exception):
+    code = "waypost_error"
+    status = 500
+    default_message = "Internal error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class BadRequest(WaypostError):
+    code, status, default_message = "bad_request", 400, "Bad request"
+
+
+class NotFound(WaypostError):
+    code, status, default_message = "not_found", 404, "Not found"
+
+
+class Conflict(WaypostError):
+    code, status, default_message = "conflict", 409, "Conflict"
+
+
+class InvalidInput(WaypostError):
+    code, status, default_message = "invalid_input", 422, "Invalid input"
+
+
+class StorageError(WaypostError):
+    code, status, default_message = "storage_error", 500, "Storage error"
+
+
+class ConfigError(WaypostError):
+    """A broken langgraph.json or graph; the CLI prints it in one line and exits 2."""
+
+    code, status, default_message = "config_error", 500, "Invalid configuration"

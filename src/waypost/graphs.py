@@ -1,0 +1,174 @@
+"""Graphs from langgraph.json, and the system assistant each one gets.
+
+`graphs` maps a name to "./file.py:attr" (or "package.module:attr"). Paths resolve relative
+to the config file's folder, whatever the working directory. `attr` may be a compiled graph,
+a StateGraph builder (compiled here), or a factory taking a RunnableConfig (called per run).
+Graphs are compiled by the user without a checkpointer; Waypost attaches its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import StateGraph
+from langgraph.pregel import Pregel
+
+from waypost.errors import ConfigError, InvalidInput
+
+# The namespace the official server derives system assistant ids from (API-CONTRACT §1).
+ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+def system_assistant_id(graph_id: str) -> str:
+    return str(uuid.uuid5(ASSISTANT_NAMESPACE, graph_id))
+
+
+Factory = Callable[[RunnableConfig], "Pregel | StateGraph | Awaitable[Pregel | StateGraph]"]
+
+
+@dataclass
+class GraphSpec:
+    graph_id: str
+    graph: Pregel | None  # None when built per run by `factory`
+    factory: Factory | None
+    description: str | None = None
+
+    async def build(self, config: RunnableConfig, checkpointer: BaseCheckpointSaver[Any] | None) -> Pregel:
+        """The graph to run, with Waypost's checkpointer attached."""
+        if self.graph is not None:
+            base = self.graph
+        else:
+            assert self.factory is not None
+            made = self.factory(config)
+            if inspect.isawaitable(made):
+                made = await made
+            base = _compiled(self.graph_id, made)
+        if checkpointer is None:
+            return base
+        return base.copy(update={"checkpointer": checkpointer})
+
+
+def _compiled(graph_id: str, obj: Any) -> Pregel:
+    if isinstance(obj, Pregel):
+        return obj
+    if isinstance(obj, StateGraph):
+        return obj.compile()
+    raise ConfigError(f"graph {graph_id!r} is a {type(obj).__name__}, not a graph, builder or factory")
+
+
+@dataclass
+class GraphRegistry:
+    specs: dict[str, GraphSpec]
+    checkpointer: BaseCheckpointSaver[Any] | None = None
+
+    def attach(self, checkpointer: BaseCheckpointSaver[Any]) -> None:
+        """Give every static graph Waypost's checkpointer once, so runs don't copy graphs."""
+        self.checkpointer = checkpointer
+        for spec in self.specs.values():
+            if spec.graph is not None:
+                spec.graph = spec.graph.copy(update={"checkpointer": checkpointer})
+
+    def get(self, graph_id: str) -> GraphSpec:
+        spec = self.specs.get(graph_id)
+        if spec is None:
+            raise InvalidInput(f"Graph {graph_id!r} not found. Registered graphs: {', '.join(self.specs)}")
+        return spec
+
+    async def graph(self, graph_id: str, config: RunnableConfig | None = None) -> Pregel:
+        spec = self.get(graph_id)
+        if spec.graph is not None:
+            return spec.graph
+        return await spec.build(config or {}, self.checkpointer)
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("graphs"), dict) or not config["graphs"]:
+        raise ConfigError(f"{path}: expected an object with a non-empty \"graphs\" map")
+    return config
+
+
+def _apply_env(config: dict[str, Any], base: Path) -> None:
+    env = config.get("env")
+    if isinstance(env, str):  # a .env file path
+        env_path = (base / env).resolve()
+        if not env_path.is_file():
+            raise ConfigError(f"env file not found: {env_path}")
+        pairs: dict[str, str] = {}
+        for line in env_path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, _, value = line.removeprefix("export ").partition("=")
+                pairs[key.strip()] = value.strip().strip("'\"")
+        env = pairs
+    for key, value in (env or {}).items():
+        os.environ.setdefault(str(key), str(value))  # the real environment wins
+
+
+def _import_attr(graph_id: str, ref: str, base: Path) -> Any:
+    target, sep, attr = ref.rpartition(":")
+    if not sep or not target or not attr:
+        raise ConfigError(f"graph {graph_id!r}: expected \"./file.py:attr\", got {ref!r}")
+    try:
+        if target.endswith(".py") or "/" in target:
+            file = (base / target).resolve()
+            if not file.is_file():
+                raise ConfigError(f"graph {graph_id!r}: file not found: {file}")
+            module_name = f"waypost_graphs.{graph_id}"
+            spec = importlib.util.spec_from_file_location(module_name, file)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+    except ConfigError:
+        raise
+    except Exception as exc:  # any import-time failure is the user's graph code
+        raise ConfigError(f"graph {graph_id!r} ({ref}) failed to import: {type(exc).__name__}: {exc}") from None
+    if not hasattr(module, attr):
+        raise ConfigError(f"graph {graph_id!r}: {target} has no attribute {attr!r}")
+    return getattr(module, attr)
+
+
+def load_graphs(path: Path) -> GraphRegistry:
+    config = load_config(path)
+    base = path.parent
+    for dep in config.get("dependencies") or []:
+        if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
+            dep_path = str((base / dep).resolve())
+            if dep_path not in sys.path:
+                sys.path.insert(0, dep_path)
+    _apply_env(config, base)
+    specs: dict[str, GraphSpec] = {}
+    for graph_id, entry in config["graphs"].items():
+        ref, description = entry, None
+        if isinstance(entry, dict):
+            ref, description = entry.get("path"), entry.get("description")
+        if not isinstance(ref, str):
+            raise ConfigError(f"graph {graph_id!r}: expected a \"./file.py:attr\" string")
+        obj = _import_attr(graph_id, ref, base)
+        if isinstance(obj, (Pregel, StateGraph)):
+            specs[graph_id] = GraphSpec(graph_id, _compiled(graph_id, obj), None, description)
+        elif callable(obj):
+            specs[graph_id] = GraphSpec(graph_id, None, obj, description)
+        else:
+            raise ConfigError(f"graph {graph_id!r} is a {type(obj).__name__}, not a graph, builder or factory")
+    return GraphRegistry(specs)

@@ -1,0 +1,1 @@
+"""The rules. One entry point per operation; they raise `waypost.errors`, never HTTP."""

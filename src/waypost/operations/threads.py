@@ -1,0 +1,209 @@
+"""Thread operations: the thread rows, their state, history and copies."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from langgraph.types import StateSnapshot
+
+from waypost import serde
+from waypost.errors import BadRequest, Conflict, NotFound
+from waypost.models import Thread, now_iso
+from waypost.operations.state import (
+    EMPTY_STATE, pending_interrupts, read_state, render_snapshot, select_fields,
+)
+from waypost.runtime import Runtime
+from waypost.storage.base import Page, ThreadFilter, Tx
+
+
+def not_found(thread_id: str) -> NotFound:
+    return NotFound(f"Thread with ID {thread_id} not found")
+
+
+def new_thread(thread_id: str | None, metadata: dict[str, Any] | None) -> Thread:
+    now = now_iso()
+    return Thread(
+        thread_id=thread_id or str(uuid.uuid4()), created_at=now, updated_at=now,
+        state_updated_at=now, metadata=metadata or {}, config={}, status="idle", values=None,
+        interrupts={}, error=None,
+    )
+
+
+async def create(rt: Runtime, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str) -> Thread:
+    async with rt.storage.transaction() as tx:
+        if thread_id and (existing := await tx.get_thread(thread_id)):
+            if if_exists == "do_nothing":
+                return existing
+            raise Conflict(f"Thread with ID {thread_id} already exists")
+        thread = new_thread(thread_id, metadata)
+        await tx.insert_thread(thread)
+        return thread
+
+
+async def get(rt: Runtime, thread_id: str) -> Thread:
+    async with rt.storage.transaction() as tx:
+        thread = await tx.get_thread(thread_id)
+    if thread is None:
+        raise not_found(thread_id)
+    return thread
+
+
+async def update(rt: Runtime, thread_id: str, metadata: dict[str, Any] | None) -> Thread:
+    async with rt.storage.transaction() as tx:
+        thread = await tx.get_thread(thread_id)
+        if thread is None:
+            raise not_found(thread_id)
+        thread = thread.replace(metadata={**thread.metadata, **(metadata or {})}, updated_at=now_iso())
+        await tx.update_thread(thread)
+        return thread
+
+
+async def delete(rt: Runtime, thread_id: str) -> None:
+    async with rt.storage.transaction() as tx:
+        inflight = await tx.inflight_runs(thread_id)
+        if not await tx.delete_thread(thread_id):
+            raise not_found(thread_id)
+    if rt.worker is not None:
+        for run in inflight:
+            rt.worker.cancel(run.run_id)
+    await rt.storage.checkpointer.adelete_thread(thread_id)
+
+
+async def search(rt: Runtime, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]:
+    async with rt.storage.transaction() as tx:
+        return await tx.search_threads(f, page)
+
+
+async def count(rt: Runtime, f: ThreadFilter) -> int:
+    _, total = await search(rt, f, Page(limit=1, offset=0))
+    return total
+
+
+async def _graph_for(rt: Runtime, thread: Thread) -> Any:
+    graph_id = thread.metadata.get("graph_id")
+    if not graph_id or graph_id not in rt.graphs.specs:
+        return None
+    return await rt.graphs.graph(graph_id)
+
+
+async def get_state(
+    rt: Runtime, thread_id: str, *, subgraphs: bool = False,
+    checkpoint: dict[str, Any] | None = None, select: list[str] | None = None,
+) -> dict[str, Any]:
+    thread = await get(rt, thread_id)
+    graph = await _graph_for(rt, thread)
+    snapshot = await read_state(graph, thread_id, checkpoint=checkpoint, subgraphs=subgraphs) if graph else None
+    if snapshot is None:
+        if checkpoint and checkpoint.get("checkpoint_id"):
+            raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found on thread {thread_id}")
+        return select_fields(dict(EMPTY_STATE), select)
+    return select_fields(render_snapshot(snapshot), select)
+
+
+async def apply_snapshot(
+    tx: Tx, thread: Thread, snapshot: StateSnapshot | None, *, error: Any = None, busy: bool = False
+) -> Thread:
+    """Refresh a thread row from its latest checkpoint: values, status, pending interrupts."""
+    pending = pending_interrupts(thread.thread_id, snapshot) if snapshot else []
+    for item in pending:
+        await tx.upsert_interrupt(item)
+    await tx.supersede_interrupts(thread.thread_id, keep=[i.interrupt_id for i in pending])
+    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in pending:
+        by_task[item.task_id].append(item.item())
+    if busy:
+        status = "busy"
+    elif error is not None:
+        status = "error"
+    elif pending or (snapshot is not None and snapshot.next):
+        status = "interrupted"
+    else:
+        status = "idle"
+    now = now_iso()
+    updated = thread.replace(
+        values=serde.to_jsonable(snapshot.values) if snapshot else thread.values,
+        interrupts=dict(by_task), status=status, error=error, updated_at=now, state_updated_at=now,
+    )
+    await tx.update_thread(updated)
+    return updated
+
+
+async def update_state(
+    rt: Runtime, thread_id: str, values: Any, as_node: str | None, checkpoint: dict[str, Any] | None,
+) -> dict[str, Any]:
+    thread = await get(rt, thread_id)
+    graph = await _graph_for(rt, thread)
+    if graph is None:
+        raise BadRequest(f"Thread {thread_id} has no graph yet: run it once before updating its state")
+    async with rt.storage.transaction() as tx:
+        if await tx.inflight_runs(thread_id):
+            raise Conflict(f"Thread {thread_id} is busy: wait for its run to finish before updating its state")
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None and k != "thread_id"})
+    try:
+        new_config = await graph.aupdate_state({"configurable": configurable}, values, as_node=as_node)
+    except Exception as exc:  # langgraph rejects unknown nodes, bad values, ambiguous updates
+        raise BadRequest(f"{type(exc).__name__}: {exc}") from None
+    snapshot = await read_state(graph, thread_id, subgraphs=True)
+    async with rt.storage.transaction() as tx:
+        current = await tx.get_thread(thread_id)
+        if current is not None:
+            await apply_snapshot(tx, current, snapshot, busy=bool(await tx.inflight_runs(thread_id)))
+    c = new_config["configurable"]
+    return {"checkpoint": {"thread_id": thread_id, "checkpoint_ns": c.get("checkpoint_ns", ""),
+                           "checkpoint_id": c.get("checkpoint_id")}}
+
+
+async def history(
+    rt: Runtime, thread_id: str, *, limit: int, before: Any, metadata: dict[str, Any] | None,
+    checkpoint: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    thread = await get(rt, thread_id)
+    graph = await _graph_for(rt, thread)
+    if graph is None:
+        return []
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None and k != "thread_id"})
+    if isinstance(before, str):
+        before = {"configurable": {"checkpoint_id": before}}
+    elif isinstance(before, dict):
+        before = {"configurable": {k: v for k, v in before.items() if v is not None}}
+    out = []
+    async for snapshot in graph.aget_state_history(
+        {"configurable": configurable}, filter=metadata or None, before=before, limit=limit
+    ):
+        out.append(render_snapshot(snapshot))
+    return out
+
+
+async def copy(rt: Runtime, thread_id: str) -> Thread:
+    source = await get(rt, thread_id)
+    target = new_thread(None, dict(source.metadata)).replace(
+        values=source.values, status=source.status if source.status != "busy" else "idle",
+        interrupts=source.interrupts, config=source.config, error=source.error,
+    )
+    saver = rt.storage.checkpointer
+    tuples = [t async for t in saver.alist({"configurable": {"thread_id": thread_id}})]
+    for t in reversed(tuples):  # oldest first, so parents exist before children
+        c = t.config["configurable"]
+        parent = (t.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        config: dict[str, Any] = {"configurable": {
+            "thread_id": target.thread_id, "checkpoint_ns": c.get("checkpoint_ns", ""),
+            **({"checkpoint_id": parent} if parent else {}),
+        }}
+        new_config = await saver.aput(config, t.checkpoint, t.metadata, t.checkpoint["channel_versions"])
+        writes: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for task_id, channel, value in t.pending_writes or []:
+            writes[task_id].append((channel, value))
+        for task_id, task_writes in writes.items():
+            await saver.aput_writes(new_config, task_writes, task_id)
+    async with rt.storage.transaction() as tx:
+        await tx.insert_thread(target)
+        for item in await tx.thread_interrupts(thread_id):
+            if item.answered_by_run is None:
+                await tx.upsert_interrupt(dataclasses.replace(item, thread_id=target.thread_id))
+    return target
+

@@ -1,0 +1,48 @@
+"""The one typed Settings, built once at start: flags > WAYPOST_* environment > defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8123
+DEFAULT_CONFIG = "langgraph.json"
+DEFAULT_WORKERS = 32
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / '.waypost' / 'waypost.sqlite'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    config_path: Path
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    database_url: str = ""
+    # How many runs one process executes at once. A run waiting for a human is not counted:
+    # it has ended, and only its rows remain.
+    workers: int = DEFAULT_WORKERS
+    log_level: str = "info"
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        config: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        database_url: str | None = None,
+        workers: int | None = None,
+    ) -> Settings:
+        env = os.environ
+        return cls(
+            config_path=Path(config or env.get("WAYPOST_CONFIG") or DEFAULT_CONFIG).resolve(),
+            host=host or env.get("WAYPOST_HOST") or DEFAULT_HOST,
+            port=int(port or env.get("WAYPOST_PORT") or DEFAULT_PORT),
+            database_url=database_url or env.get("WAYPOST_DATABASE_URL") or default_database_url(),
+            workers=int(workers or env.get("WAYPOST_WORKERS") or DEFAULT_WORKERS),
+            log_level=env.get("WAYPOST_LOG_LEVEL", "info"),
+        )

@@ -1,0 +1,337 @@
+"""SQLite storage: the embedded default. One file in WAL mode holds everything.
+
+Waypost's own tables are reached through a plain `sqlite3` connection used on the event loop
+thread: every transaction here is a handful of microsecond statements with no await between
+them, which is cheaper than a thread hop per statement and makes each transaction atomic with
+respect to other coroutines too. The lock keeps that true if a statement ever needs to await.
+langgraph's AsyncSqliteSaver gets its own aiosqlite connection to the same file; SQLite's
+busy timeout arbitrates the single writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from waypost import serde
+from waypost.errors import ConfigError, StorageError
+from waypost.models import Assistant, PendingInterrupt, Run, Thread, now_iso
+from waypost.storage.base import AssistantFilter, Page, Storage, ThreadFilter, Tx
+from waypost.storage.sql import load_migrations, load_queries
+
+BUSY_TIMEOUT_MS = 10_000
+
+THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+ASSISTANT_SORT = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
+
+
+def sqlite_path(database_url: str) -> Path:
+    if not database_url.startswith("sqlite:///"):
+        raise ConfigError(f"SQLite URL must look like sqlite:///path/to/file, got {database_url!r}")
+    return Path(database_url.removeprefix("sqlite:///"))
+
+
+def _order(page: Page, allowed: set[str], default: str) -> str:
+    column = page.sort_by if page.sort_by in allowed else default
+    direction = "ASC" if (page.sort_order or "desc").lower() == "asc" else "DESC"
+    return f"{column} {direction}, rowid {direction}"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else serde.dumps(value).decode()
+
+
+def _load(value: str | None) -> Any:
+    return None if value is None else serde.loads(value)
+
+
+def _assistant(row: sqlite3.Row) -> Assistant:
+    return Assistant(
+        assistant_id=row["assistant_id"], graph_id=row["graph_id"], config=_load(row["config"]),
+        context=_load(row["context"]), metadata=_load(row["metadata"]), name=row["name"],
+        description=row["description"], version=row["version"], created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _thread(row: sqlite3.Row) -> Thread:
+    return Thread(
+        thread_id=row["thread_id"], created_at=row["created_at"], updated_at=row["updated_at"],
+        state_updated_at=row["state_updated_at"], metadata=_load(row["metadata"]),
+        config=_load(row["config"]), status=row["status"], values=_load(row["state_values"]),
+        interrupts=_load(row["interrupts"]), error=_load(row["error"]),
+    )
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        run_id=row["run_id"], thread_id=row["thread_id"], assistant_id=row["assistant_id"],
+        created_at=row["created_at"], updated_at=row["updated_at"], status=row["status"],
+        metadata=_load(row["metadata"]), kwargs=_load(row["kwargs"]),
+        multitask_strategy=row["multitask_strategy"], attempt=row["attempt"],
+        available_at=row["available_at"], output=_load(row["output"]),
+        temporary=bool(row["temporary"]),
+    )
+
+
+def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
+    return PendingInterrupt(
+        thread_id=row["thread_id"], interrupt_id=row["interrupt_id"], task_id=row["task_id"],
+        ns=_load(row["ns"]), value=_load(row["value"]),
+        response_schema=_load(row["response_schema"]), created_at=row["created_at"],
+        answered_by_run=row["answered_by_run"], superseded=bool(row["superseded"]),
+    )
+
+
+class SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection, queries: dict[str, str]) -> None:
+        self._conn = conn
+        self._q = queries
+
+    def _exec(self, name: str, params: dict[str, Any], order: str | None = None) -> sqlite3.Cursor:
+        sql = self._q[name] if order is None else self._q[name].replace("{order}", order)
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{name}: {exc}") from exc
+
+    def _search(
+        self, name: str, params: dict[str, Any], page: Page, order: str
+    ) -> tuple[list[sqlite3.Row], int]:
+        """A page of rows and the total match count (a window count rides on each row)."""
+        rows = self._exec(name, {**params, "limit": page.limit, "offset": page.offset}, order).fetchall()
+        if rows:
+            return rows, int(rows[0]["total"])
+        if page.offset == 0:
+            return rows, 0
+        first = self._exec(name, {**params, "limit": 1, "offset": 0}, order).fetchone()
+        return rows, int(first["total"]) if first else 0
+
+    def _one(self, name: str, params: dict[str, Any]) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._exec(name, params).fetchone()
+        return row
+
+    # assistants
+    async def put_assistant(self, a: Assistant, *, new_version: bool) -> None:
+        params = {
+            **a.as_dict(), "config": _json(a.config), "context": _json(a.context),
+            "metadata": _json(a.metadata),
+        }
+        self._exec("put_assistant", params)
+        if new_version:
+            self._exec("put_assistant_version", params)
+
+    async def get_assistant(self, assistant_id: str) -> Assistant | None:
+        row = self._one("get_assistant", {"assistant_id": assistant_id})
+        return _assistant(row) if row else None
+
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        self._exec("delete_assistant_versions", {"assistant_id": assistant_id})
+        return self._exec("delete_assistant", {"assistant_id": assistant_id}).rowcount > 0
+
+    async def search_assistants(self, f: AssistantFilter, page: Page) -> tuple[list[Assistant], int]:
+        rows, total = self._search(
+            "search_assistants",
+            {"graph_id": f.graph_id, "name": f.name, "metadata": _json(f.metadata or {})},
+            page, _order(page, ASSISTANT_SORT, "created_at"),
+        )
+        return [_assistant(r) for r in rows], total
+
+    async def assistant_versions(
+        self, assistant_id: str, metadata: dict[str, Any] | None, page: Page
+    ) -> list[Assistant]:
+        rows = self._exec(
+            "assistant_versions",
+            {"assistant_id": assistant_id, "metadata": _json(metadata or {}),
+             "limit": page.limit, "offset": page.offset},
+        ).fetchall()
+        return [_assistant(r) for r in rows]
+
+    async def assistant_version(self, assistant_id: str, version: int) -> Assistant | None:
+        row = self._one("assistant_version", {"assistant_id": assistant_id, "version": version})
+        return _assistant(row) if row else None
+
+    # threads
+    def _thread_params(self, t: Thread) -> dict[str, Any]:
+        return {
+            "thread_id": t.thread_id, "created_at": t.created_at, "updated_at": t.updated_at,
+            "state_updated_at": t.state_updated_at, "metadata": _json(t.metadata),
+            "config": _json(t.config), "status": t.status, "state_values": _json(t.values),
+            "interrupts": _json(t.interrupts), "error": _json(t.error),
+        }
+
+    async def insert_thread(self, t: Thread) -> None:
+        self._exec("insert_thread", self._thread_params(t))
+
+    async def get_thread(self, thread_id: str) -> Thread | None:
+        row = self._one("get_thread", {"thread_id": thread_id})
+        return _thread(row) if row else None
+
+    async def update_thread(self, t: Thread) -> None:
+        self._exec("update_thread", self._thread_params(t))
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        self._exec("delete_thread_runs", {"thread_id": thread_id})
+        self._exec("delete_thread_interrupts", {"thread_id": thread_id})
+        return self._exec("delete_thread", {"thread_id": thread_id}).rowcount > 0
+
+    async def search_threads(self, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]:
+        rows, total = self._search(
+            "search_threads",
+            {"status": f.status, "ids": _json(f.ids), "metadata": _json(f.metadata or {}),
+             "values": _json(f.values or {})},
+            page, _order(page, THREAD_SORT, "created_at"),
+        )
+        return [_thread(r) for r in rows], total
+
+    # runs
+    def _run_params(self, r: Run) -> dict[str, Any]:
+        return {
+            "run_id": r.run_id, "thread_id": r.thread_id, "assistant_id": r.assistant_id,
+            "created_at": r.created_at, "updated_at": r.updated_at,
+            "available_at": r.available_at or r.created_at, "status": r.status,
+            "metadata": _json(r.metadata), "kwargs": _json(r.kwargs),
+            "multitask_strategy": r.multitask_strategy, "attempt": r.attempt,
+            "output": _json(r.output), "temporary": int(r.temporary),
+        }
+
+    async def insert_run(self, r: Run) -> None:
+        self._exec("insert_run", self._run_params(r))
+
+    async def get_run(self, run_id: str) -> Run | None:
+        row = self._one("get_run", {"run_id": run_id})
+        return _run(row) if row else None
+
+    async def update_run(self, r: Run) -> None:
+        self._exec("update_run", self._run_params(r))
+
+    async def delete_run(self, run_id: str) -> bool:
+        return self._exec("delete_run", {"run_id": run_id}).rowcount > 0
+
+    async def list_runs(self, thread_id: str, status: str | None, page: Page) -> list[Run]:
+        rows = self._exec(
+            "list_runs",
+            {"thread_id": thread_id, "status": status, "limit": page.limit, "offset": page.offset},
+        ).fetchall()
+        return [_run(r) for r in rows]
+
+    async def inflight_runs(self, thread_id: str) -> list[Run]:
+        return [_run(r) for r in self._exec("inflight_runs", {"thread_id": thread_id}).fetchall()]
+
+    async def claim_next_run(self, now: str) -> Run | None:
+        row = self._one("claim_next_run", {"now": now})
+        return _run(row) if row else None
+
+    async def requeue_running(self) -> list[Run]:
+        return [_run(r) for r in self._exec("requeue_running", {}).fetchall()]
+
+    # interrupts
+    async def thread_interrupts(self, thread_id: str) -> list[PendingInterrupt]:
+        rows = self._exec("thread_interrupts", {"thread_id": thread_id}).fetchall()
+        return [_interrupt(r) for r in rows]
+
+    async def answer_interrupts(self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str) -> int:
+        cur = self._exec(
+            "answer_interrupts",
+            {"thread_id": thread_id, "ids": _json(interrupt_ids), "run_id": run_id, "now": now},
+        )
+        return cur.rowcount
+
+    async def supersede_interrupts(self, thread_id: str, keep: list[str]) -> None:
+        self._exec("supersede_interrupts", {"thread_id": thread_id, "keep": _json(keep)})
+
+    async def upsert_interrupt(self, i: PendingInterrupt) -> None:
+        self._exec(
+            "upsert_interrupt",
+            {"thread_id": i.thread_id, "interrupt_id": i.interrupt_id, "task_id": i.task_id,
+             "ns": _json(i.ns), "value": _json(i.value),
+             "response_schema": _json(i.response_schema), "created_at": i.created_at},
+        )
+
+
+class SqliteStorage(Storage):
+    def __init__(self, database_url: str) -> None:
+        self.path = sqlite_path(database_url)
+        self._queries = load_queries("sqlite")
+        self._lock = asyncio.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._aconn: aiosqlite.Connection | None = None
+        self._saver: AsyncSqliteSaver | None = None
+
+    async def __aenter__(self) -> SqliteStorage:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9);
+        # only a power loss can cost the last commits.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self._conn = conn
+        await self.migrate()
+        self._aconn = await aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        await self._aconn.execute("PRAGMA synchronous=NORMAL")
+        self._saver = AsyncSqliteSaver(self._aconn)
+        await self._saver.setup()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._aconn is not None:
+            await self._aconn.close()
+        if self._conn is not None:
+            self._conn.close()
+
+    @property
+    def checkpointer(self) -> AsyncSqliteSaver:
+        assert self._saver is not None, "storage is not open"
+        return self._saver
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        assert self._conn is not None, "storage is not open"
+        async with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(self._conn, self._queries)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    async def migrate(self) -> list[str]:
+        assert self._conn is not None, "storage is not open"
+        conn = self._conn
+        applied: list[str] = []
+        async with self._lock:
+            conn.execute("BEGIN IMMEDIATE")  # the migration lock: one process migrates at a time
+            try:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS waypost_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
+                done = {r[0] for r in conn.execute("SELECT name FROM waypost_migrations")}
+                for name, sql in load_migrations("sqlite"):
+                    if name in done:
+                        continue
+                    for statement in _statements(sql):
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO waypost_migrations VALUES (?, ?)", (name, now_iso()))
+                    applied.append(name)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

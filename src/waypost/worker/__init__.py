@@ -1,0 +1,1 @@
+"""The worker: claims queued runs and drives each graph with langgraph's checkpointer."""

@@ -1,0 +1,137 @@
+"""Execute one run: build the graph's input and config, stream it, record how it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from langgraph.types import Command, Send
+
+from waypost import serde
+from waypost.models import Assistant, Run, Thread, now_iso
+from waypost.operations.state import pending_interrupts, read_state
+from waypost.operations.threads import apply_snapshot
+from waypost.runtime import Runtime
+
+log = logging.getLogger("waypost.worker")
+
+# Stream modes langgraph knows under the names clients use.
+_LANGGRAPH_MODE = {"messages-tuple": "messages"}
+_SUPPORTED_MODES = {"values", "updates", "custom", "debug", "tasks", "checkpoints", "messages"}
+
+
+def build_config(assistant: Assistant, thread: Thread, run: Run) -> dict[str, Any]:
+    k = run.kwargs
+    requested = dict(k.get("config") or {})
+    configurable = {
+        **(assistant.config.get("configurable") or {}),
+        **(requested.pop("configurable", None) or {}),
+        "thread_id": run.thread_id,
+        "run_id": run.run_id,
+        "assistant_id": assistant.assistant_id,
+        "graph_id": assistant.graph_id,
+    }
+    for key, value in (k.get("checkpoint") or {}).items():
+        if value is not None and key != "thread_id":
+            configurable[key] = value
+    config = {key: value for key, value in assistant.config.items() if key != "configurable"}
+    config.update(requested)
+    config["configurable"] = configurable
+    # Checkpoint metadata: langgraph copies config["metadata"] into every checkpoint it writes,
+    # which is how a retried run finds the checkpoints it already made.
+    config["metadata"] = {
+        **assistant.metadata, **thread.metadata, **run.metadata,
+        "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id,
+        "run_id": run.run_id, "thread_id": run.thread_id, "run_attempt": run.attempt,
+    }
+    return config
+
+
+def _command(raw: dict[str, Any]) -> Command[Any]:
+    goto = raw.get("goto")
+
+    def send(g: Any) -> Any:
+        return Send(g["node"], g.get("input")) if isinstance(g, dict) else g
+
+    if isinstance(goto, list):
+        goto = [send(g) for g in goto]
+    elif goto is not None:
+        goto = send(goto)
+    update = raw.get("update")
+    if isinstance(update, list):
+        update = [tuple(pair) for pair in update]
+    return Command(resume=raw.get("resume"), update=update, goto=goto or ())
+
+
+def error_payload(exc: BaseException) -> dict[str, str]:
+    return {"error": type(exc).__name__, "message": str(exc)}
+
+
+async def execute(rt: Runtime, run: Run) -> str:
+    """Run the graph to its end or its next interrupt; return the run's final status."""
+    async with rt.storage.transaction() as tx:
+        thread = await tx.get_thread(run.thread_id)
+        assistant = await tx.get_assistant(run.assistant_id)
+    if thread is None:  # deleted while queued
+        return "interrupted"
+    k = run.kwargs
+    error: dict[str, str] | None = None
+    status = "success"
+    graph = None
+    try:
+        if assistant is None:
+            raise LookupError(f"assistant {run.assistant_id} was deleted")
+        config = build_config(assistant, thread, run)
+        graph = await rt.graphs.graph(assistant.graph_id, config)
+        graph_input: Any = _command(k["command"]) if k.get("command") else k.get("input")
+        if run.attempt > 1:
+            # Retried after a crash: continue from the checkpoints this run already wrote.
+            latest = await read_state(graph, run.thread_id)
+            if latest is not None and latest.metadata and latest.metadata.get("run_id") == run.run_id:
+                graph_input = None
+        modes = [_LANGGRAPH_MODE.get(m, m) for m in k["stream_mode"]]
+        modes = [m for m in modes if m in _SUPPORTED_MODES] or ["values"]
+        context = {**assistant.context, **(k.get("context") or {})}
+        async for ns, mode, chunk in graph.astream(
+            graph_input, config, stream_mode=modes, subgraphs=True,
+            interrupt_before=k.get("interrupt_before"), interrupt_after=k.get("interrupt_after"),
+            durability=k.get("durability") or "async", context=context or None,
+        ):
+            if rt.broker.has_subscribers(run.run_id):
+                rt.broker.publish(run.run_id, mode if not ns else f"{mode}|{'|'.join(ns)}", chunk)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the graph failed: the run records it, the server carries on
+        log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
+        error = error_payload(exc)
+        status = "error"
+    await finish(rt, run, graph, status, error)
+    return status
+
+
+async def finish(rt: Runtime, run: Run, graph: Any, status: str, error: dict[str, str] | None) -> None:
+    snapshot = await read_state(graph, run.thread_id, subgraphs=True) if graph is not None else None
+    if error is not None:
+        output: Any = {"__error__": error}
+    else:
+        values = serde.to_jsonable(snapshot.values) if snapshot else {}
+        pending = pending_interrupts(run.thread_id, snapshot) if snapshot else []
+        output = values
+        if pending:
+            items = [p.item() for p in pending]
+            output = {**values, "__interrupt__": items} if isinstance(values, dict) else {"__interrupt__": items}
+    delete_thread = run.temporary and run.kwargs.get("on_completion", "delete") == "delete"
+    async with rt.storage.transaction() as tx:
+        current = await tx.get_run(run.run_id)  # None when rolled back or deleted meanwhile
+        if current is not None:
+            await tx.update_run(current.replace(status=status, output=output, updated_at=now_iso()))
+        thread = await tx.get_thread(run.thread_id)
+        if thread is not None:
+            others = [r for r in await tx.inflight_runs(run.thread_id) if r.run_id != run.run_id]
+            await apply_snapshot(tx, thread, snapshot, error=error, busy=bool(others))
+        if delete_thread:
+            await tx.delete_thread(run.thread_id)
+    if delete_thread:
+        await rt.storage.checkpointer.adelete_thread(run.thread_id)
+    rt.broker.run_done(run.run_id)

@@ -1,0 +1,42 @@
+"""`steps`: one -> two -> three; `two` can sleep (`delay`), `three` interrupts.
+
+Used to crash the server (kill -9) while a node is in flight.
+"""
+
+import asyncio
+import operator
+from typing import Annotated, NotRequired, TypedDict
+
+from langgraph.graph import START, StateGraph
+from langgraph.types import interrupt
+
+
+class State(TypedDict):
+    some_text: str
+    trail: Annotated[list[str], operator.add]
+    delay: NotRequired[float]
+
+
+def one(state: State) -> dict:
+    return {"trail": ["one"]}
+
+
+async def two(state: State) -> dict:
+    await asyncio.sleep(state.get("delay", 0))
+    return {"trail": ["two"]}
+
+
+def three(state: State) -> dict:
+    value = interrupt({"trail": state["trail"]})
+    return {"some_text": value, "trail": ["three"]}
+
+
+_builder = StateGraph(State)
+_builder.add_node("one", one)
+_builder.add_node("two", two)
+_builder.add_node("three", three)
+_builder.add_edge(START, "one")
+_builder.add_edge("one", "two")
+_builder.add_edge("two", "three")
+
+graph = _builder.compile()
