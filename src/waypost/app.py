@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from waypost import __version__
-from waypost.api import assistants, errors, meta, runs, threads
+from waypost.api import assistants, errors, meta, runs, streams, threads
 from waypost.broker import MemoryBroker
 from waypost.graphs import GraphRegistry, load_graphs
 from waypost.operations.assistants import register_system_assistants
@@ -40,6 +40,6 @@ def create_app(settings: Settings, graphs: GraphRegistry | None = None) -> FastA
 
     app = FastAPI(title="Waypost", version=__version__, lifespan=lifespan)
     errors.install(app)
-    for module in (meta, assistants, threads, runs):
+    for module in (meta, assistants, threads, runs, streams):
         app.include_router(module.router)
     return app

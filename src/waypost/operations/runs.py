@@ -115,6 +115,7 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
             status="busy", updated_at=created,
             metadata={**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id},
         ))
+    rt.broker.open_run(run.run_id, tid, bool(run.kwargs["resumable"]))
     for other in to_cancel:
         if rt.worker is not None:
             rt.worker.cancel(other.run_id, strategy)

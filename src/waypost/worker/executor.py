@@ -13,12 +13,10 @@ from waypost.models import Assistant, Run, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
 from waypost.operations.threads import apply_snapshot
 from waypost.runtime import Runtime
+from waypost.worker.stream import StreamShaper, encode
 
 log = logging.getLogger("waypost.worker")
 
-# Stream modes langgraph knows under the names clients use.
-_LANGGRAPH_MODE = {"messages-tuple": "messages"}
-_SUPPORTED_MODES = {"values", "updates", "custom", "debug", "tasks", "checkpoints", "messages"}
 
 
 def build_config(assistant: Assistant, thread: Thread, run: Run) -> dict[str, Any]:
@@ -75,6 +73,7 @@ async def execute(rt: Runtime, run: Run) -> str:
         assistant = await tx.get_assistant(run.assistant_id)
     if thread is None:  # deleted while queued
         return "interrupted"
+    rt.broker.open_run(run.run_id, run.thread_id, bool(run.kwargs.get("resumable")))
     k = run.kwargs
     error: dict[str, str] | None = None
     status = "success"
@@ -90,22 +89,27 @@ async def execute(rt: Runtime, run: Run) -> str:
             latest = await read_state(graph, run.thread_id)
             if latest is not None and latest.metadata and latest.metadata.get("run_id") == run.run_id:
                 graph_input = None
-        modes = [_LANGGRAPH_MODE.get(m, m) for m in k["stream_mode"]]
-        modes = [m for m in modes if m in _SUPPORTED_MODES] or ["values"]
+        shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")))
+        streaming = rt.broker.wants_events(run.run_id)
         context = {**assistant.context, **(k.get("context") or {})}
-        async for ns, mode, chunk in graph.astream(
-            graph_input, config, stream_mode=modes, subgraphs=True,
-            interrupt_before=k.get("interrupt_before"), interrupt_after=k.get("interrupt_after"),
-            durability=k.get("durability") or "async", context=context or None,
+        subgraphs = bool(k.get("subgraphs"))
+        async for part in graph.astream(
+            graph_input, config, stream_mode=shaper.langgraph_modes(track_tasks=streaming),
+            subgraphs=subgraphs, interrupt_before=k.get("interrupt_before"),
+            interrupt_after=k.get("interrupt_after"), durability=k.get("durability") or "async",
+            context=context or None,
         ):
-            if rt.broker.has_subscribers(run.run_id):
-                rt.broker.publish(run.run_id, mode if not ns else f"{mode}|{'|'.join(ns)}", chunk)
+            ns, mode, chunk = part if subgraphs else ((), *part)
+            if streaming or rt.broker.wants_events(run.run_id):
+                for event, data in shaper.shape(ns, mode, chunk):
+                    rt.broker.publish(run.run_id, event, encode(data))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the graph failed: the run records it, the server carries on
         log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
         error = error_payload(exc)
         status = "error"
+        rt.broker.publish(run.run_id, "error", encode(error))
     await finish(rt, run, graph, status, error)
     return status
 
@@ -132,6 +136,7 @@ async def finish(rt: Runtime, run: Run, graph: Any, status: str, error: dict[str
             await apply_snapshot(tx, thread, snapshot, error=error, busy=bool(others))
         if delete_thread:
             await tx.delete_thread(run.thread_id)
+    rt.broker.publish_thread(run.thread_id, "metadata", encode({"status": "run_done", "run_id": run.run_id}))
     if delete_thread:
         await rt.storage.checkpointer.adelete_thread(run.thread_id)
     rt.broker.run_done(run.run_id)

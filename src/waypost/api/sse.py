@@ -1,0 +1,73 @@
+"""Server-sent events, as both SDKs parse them (API-CONTRACT §3.1): CRLF lines, one-line JSON
+data, an `id:` on every event of a resumable run, and a heartbeat comment every
+HEARTBEAT_S so proxies and the JS client's idle timer see a live connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from waypost import serde
+from waypost.broker.memory import Queue, StreamEvent
+
+HEARTBEAT_S = 15.0
+HEARTBEAT = b": heartbeat\r\n\r\n"
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def frame(event: str, data: bytes, event_id: str | None = None) -> bytes:
+    out = b"event: " + event.encode() + b"\r\ndata: " + data + b"\r\n"
+    if event_id is not None:
+        out += b"id: " + event_id.encode() + b"\r\n"
+    return out + b"\r\n"
+
+
+def frame_obj(event: str, data: object) -> bytes:
+    return frame(event, serde.dumps(data))
+
+
+def wanted(event: str, modes: list[str] | None) -> bool:
+    """join_stream's filter: the event's base mode was asked for (or nothing was)."""
+    if not modes or event in ("error", "metadata"):
+        return True
+    base = event.split("|", 1)[0]
+    if base in modes:
+        return True
+    return base.startswith("messages") and ("messages" in modes or "messages-tuple" in modes)
+
+
+async def event_stream(
+    replay: list[StreamEvent],
+    queue: Queue | None,
+    *,
+    resumable: bool,
+    modes: list[str] | None = None,
+    first: bytes | None = None,
+    on_close: Callable[[bool], Awaitable[None]] | None = None,
+) -> AsyncIterator[bytes]:
+    """Replayed events, then live ones until the run ends. `on_close(finished)` runs when the
+    stream stops, finished=False meaning the client went away first."""
+    finished = False
+    try:
+        if first is not None:
+            yield first
+        for e in replay:
+            if wanted(e.event, modes):
+                yield frame(e.event, e.data, e.id if resumable else None)
+        if queue is None:
+            finished = True
+            return
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                yield HEARTBEAT
+                continue
+            if item is None:
+                finished = True
+                return
+            if wanted(item.event, modes):
+                yield frame(item.event, item.data, item.id if resumable else None)
+    finally:
+        if on_close is not None:
+            await asyncio.shield(on_close(finished))

@@ -1,0 +1,108 @@
+"""Shape langgraph's astream output into the SSE events clients expect (API-CONTRACT §3.2).
+
+langgraph yields (namespace, mode, chunk). Clients want event names like `values`,
+`updates|sub:<task id>`, `messages` for messages-tuple, `messages/partial` for the legacy
+messages mode, and interrupts rendered as the same items `/wait` returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import BaseMessageChunk
+from langgraph.types import Interrupt, _interrupt_id
+
+from waypost import serde
+from waypost.operations.state import interrupt_item
+
+# How many interrupts one task may have answered before raising the next (double's second).
+MAX_ANSWERS_PER_TASK = 16
+
+# Client mode -> langgraph mode. "events" (astream_events) is not a langgraph stream mode.
+LANGGRAPH_MODE = {
+    "values": "values", "updates": "updates", "custom": "custom", "debug": "debug",
+    "tasks": "tasks", "checkpoints": "checkpoints", "messages-tuple": "messages", "messages": "messages",
+}
+
+
+class StreamShaper:
+    def __init__(self, requested: list[str], subgraphs: bool) -> None:
+        self.requested = [m for m in requested if m in LANGGRAPH_MODE] or ["values"]
+        self.subgraphs = subgraphs
+        self.legacy_messages = "messages" in self.requested
+        self.tuple_messages = "messages-tuple" in self.requested
+        # checkpoint namespace paths of the tasks started so far, to tell which raised an interrupt
+        self._tasks: list[list[str]] = []
+        self._partial: dict[str, Any] = {}
+
+    def langgraph_modes(self, track_tasks: bool) -> list[str]:
+        modes = {LANGGRAPH_MODE[m] for m in self.requested}
+        if track_tasks:
+            modes.add("tasks")  # to know which task raised an interrupt (its `ns`)
+        return sorted(modes)
+
+    def _items(self, interrupts: Any) -> list[dict[str, Any]]:
+        out = []
+        for intr in interrupts or ():
+            if isinstance(intr, Interrupt):
+                out.append(interrupt_item(intr, self._ns_of(intr.id)))
+        return out
+
+    def _ns_of(self, interrupt_id: str) -> list[str]:
+        """langgraph derives an interrupt's id from its task's namespace and the number of
+        answers that task already had; find the started task it matches."""
+        for path in reversed(self._tasks):
+            ns = "|".join(path)
+            if any(_interrupt_id(ns, answered) == interrupt_id for answered in range(MAX_ANSWERS_PER_TASK)):
+                return path
+        return []
+
+    def _with_items(self, chunk: Any) -> Any:
+        if isinstance(chunk, dict) and "__interrupt__" in chunk:
+            return {**chunk, "__interrupt__": self._items(chunk["__interrupt__"])}
+        return chunk
+
+    def shape(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
+        """The (event name, data) pairs one langgraph chunk becomes; often one, maybe none."""
+        if ns and not self.subgraphs:
+            return []
+        suffix = "|" + "|".join(ns) if ns else ""
+        if mode == "tasks":
+            if isinstance(chunk, dict) and "input" in chunk:  # a task started
+                self._tasks.append([*ns, f"{chunk.get('name')}:{chunk.get('id')}"])
+            if "tasks" not in self.requested:
+                return []
+            return [("tasks" + suffix, self._with_items_tasks(chunk))]
+        if mode == "messages":
+            return self._messages(chunk, suffix)
+        if mode in ("updates", "values"):
+            return [(mode + suffix, self._with_items(chunk))]
+        return [(mode + suffix, chunk)]
+
+    def _with_items_tasks(self, chunk: Any) -> Any:
+        if isinstance(chunk, dict) and chunk.get("interrupts"):
+            return {**chunk, "interrupts": self._items(chunk["interrupts"])}
+        return chunk
+
+    def _messages(self, chunk: Any, suffix: str) -> list[tuple[str, Any]]:
+        message, metadata = chunk
+        out: list[tuple[str, Any]] = []
+        if self.tuple_messages:
+            out.append(("messages" + suffix, [message, metadata]))
+        if self.legacy_messages:
+            msg_id = getattr(message, "id", None) or ""
+            if msg_id not in self._partial:
+                out.append(("messages/metadata" + suffix, {msg_id: {"metadata": metadata}}))
+            if isinstance(message, BaseMessageChunk):
+                previous = self._partial.get(msg_id)
+                merged = message if previous is None else previous + message
+                self._partial[msg_id] = merged
+                out.append(("messages/partial" + suffix, [merged]))
+            else:
+                self._partial[msg_id] = message
+                out.append(("messages/complete" + suffix, [message]))
+        return out
+
+
+def encode(data: Any) -> bytes:
+    return serde.dumps(data)
