@@ -18,6 +18,7 @@ from waypost.runtime import Runtime
 from waypost.settings import Settings
 from waypost.storage import open_storage
 from waypost.worker.pool import Worker
+from waypost.worker.webhooks import WebhookSender
 
 log = logging.getLogger("waypost")
 
@@ -33,6 +34,9 @@ def create_app(settings: Settings, graphs: GraphRegistry | None = None) -> FastA
             registry.attach(storage.checkpointer)
             rt = Runtime(settings=settings, storage=storage, graphs=registry, broker=MemoryBroker())
             await register_system_assistants(rt)
+            rt.webhooks = await stack.enter_async_context(
+                WebhookSender(f"http://{settings.host}:{settings.port}")
+            )
             rt.worker = await stack.enter_async_context(Worker(rt, settings.workers))
             app.state.runtime = rt
             log.info("waypost %s serving graphs %s", __version__, ", ".join(registry.specs))

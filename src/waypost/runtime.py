@@ -12,6 +12,7 @@ from waypost.storage.base import Storage
 
 if TYPE_CHECKING:
     from waypost.worker.pool import Worker
+    from waypost.worker.webhooks import WebhookSender
 
 
 @dataclass
@@ -21,3 +22,4 @@ class Runtime:
     graphs: GraphRegistry
     broker: MemoryBroker
     worker: "Worker | None" = None
+    webhooks: "WebhookSender | None" = None

@@ -7,8 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from waypost.api.http import check_uuid, json_response, parse_body, query_bool, runtime, thread_uuid
-from waypost.api.schemas import RunCreate
+import orjson
+from pydantic import ValidationError
+
+from waypost.api.http import check_uuid, describe, json_response, parse_body, query_bool, runtime, thread_uuid
+from waypost.api.schemas import CancelMany, RunCreate
 from waypost.errors import InvalidInput
 from waypost.models import Run
 from waypost.operations import runs
@@ -26,9 +29,10 @@ def _location(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
-def _wait_response(request: Request, run: Run) -> StreamingResponse:
+def _wait_response(request: Request, run: Run, *, cancel_on_disconnect: bool = False) -> StreamingResponse:
     headers = {"Location": _location(run) + "/join", "Content-Location": _location(run)}
-    return StreamingResponse(runs.wait_body(runtime(request), run.run_id), media_type="application/json", headers=headers)
+    body = runs.wait_body(runtime(request), run, cancel_on_disconnect=cancel_on_disconnect)
+    return StreamingResponse(body, media_type="application/json", headers=headers)
 
 
 @router.post("/threads/{thread_id}/runs")
@@ -48,15 +52,50 @@ async def create_stateless_run(request: Request) -> Response:
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_run(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
-    run = await runs.create(runtime(request), thread_uuid(thread_id), _payload(body))
-    return _wait_response(request, run)
+    payload = _payload(body)
+    run = await runs.create(runtime(request), thread_uuid(thread_id), payload)
+    return _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
 
 
 @router.post("/runs/wait")
 async def wait_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
-    run = await runs.create(runtime(request), None, _payload(body))
-    return _wait_response(request, run)
+    payload = _payload(body)
+    run = await runs.create(runtime(request), None, payload)
+    return _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
+
+
+@router.post("/runs/batch")
+async def create_batch(request: Request) -> Response:
+    try:
+        items = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidInput("Invalid JSON in request body") from None
+    if not isinstance(items, list):
+        raise InvalidInput("Request body must be a JSON array of runs")
+    try:
+        bodies = [RunCreate.model_validate(item) for item in items]
+    except ValidationError as exc:
+        raise InvalidInput(describe(exc)) from None
+    created = [await runs.create(runtime(request), None, _payload(b)) for b in bodies]
+    return json_response([r.as_dict() for r in created])
+
+
+@router.post("/runs/cancel", status_code=204)
+async def cancel_runs(request: Request) -> Response:
+    action = request.query_params.get("action") or "interrupt"
+    if action not in ("interrupt", "rollback"):
+        raise InvalidInput("action must be interrupt or rollback")
+    body = await parse_body(request, CancelMany)
+    if body.status is not None and (body.thread_id or body.run_ids):
+        raise InvalidInput("give either status, or thread_id with run_ids, not both")
+    if body.status is None and not (body.thread_id and body.run_ids):
+        raise InvalidInput("give status, or thread_id with run_ids")
+    await runs.cancel_many(
+        runtime(request), thread_id=thread_uuid(body.thread_id) if body.thread_id else None,
+        run_ids=body.run_ids, status=body.status, action=action,
+    )
+    return Response(status_code=204)
 
 
 @router.get("/threads/{thread_id}/runs")
@@ -86,7 +125,7 @@ async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
     run = await runs.get(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
-    return _wait_response(request, run)
+    return _wait_response(request, run, cancel_on_disconnect=query_bool(request, "cancel_on_disconnect"))
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")

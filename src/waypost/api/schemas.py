@@ -140,3 +140,9 @@ class VersionsRequest(Body):
 
 class SetLatest(Body):
     version: int
+
+
+class CancelMany(Body):
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
+    status: Literal["pending", "running", "all"] | None = None

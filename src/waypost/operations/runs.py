@@ -61,6 +61,9 @@ def _validate(p: dict[str, Any], stateless: bool) -> Any:
     config = p.get("config") or {}
     if config.get("configurable") and p.get("context"):
         raise BadRequest("Cannot specify both config.configurable and context; use context only")
+    webhook = p.get("webhook")
+    if webhook is not None and not webhook.startswith(("http://", "https://", "/")):
+        raise InvalidInput("webhook must be an http(s) URL or a path on this server")
     reserved = [k for k in (p.get("metadata") or {}) if k in RESERVED_METADATA]
     if reserved:
         raise InvalidInput(f"metadata keys {', '.join(reserved)} are reserved")
@@ -106,6 +109,7 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
                 if other.status == "pending":
                     if strategy == "rollback":
                         await tx.delete_run(other.run_id)
+                        await tx.unanswer_interrupts(tid, other.run_id)
                     else:
                         await tx.update_run(other.replace(status="interrupted", updated_at=created))
                 else:
@@ -169,20 +173,28 @@ def result_of(run: Run | None) -> Any:
     return run.output if run.output is not None else {}
 
 
-async def wait_body(rt: Runtime, run_id: str) -> AsyncIterator[bytes]:
-    """The body of /wait and /join: newlines while the run goes, then the final JSON."""
+async def wait_body(rt: Runtime, run: Run, *, cancel_on_disconnect: bool = False) -> AsyncIterator[bytes]:
+    """The body of /wait and /join: newlines while the run goes, then the final JSON.
+    If the client leaves first and asked for it (on_disconnect=cancel), the run is cancelled."""
     from waypost import serde
 
-    task = asyncio.ensure_future(finished(rt, run_id))
+    task = asyncio.ensure_future(finished(rt, run.run_id))
+    delivered = False
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=WAIT_KEEPALIVE_S)
             if done:
                 yield serde.dumps(result_of(task.result()))
+                delivered = True
                 return
             yield b"\n"
     finally:
         task.cancel()
+        if cancel_on_disconnect and not delivered:
+            try:
+                await asyncio.shield(cancel(rt, run.thread_id, run.run_id, "interrupt"))
+            except NotFound:
+                pass  # it ended meanwhile
 
 
 async def cancel(rt: Runtime, thread_id: str, run_id: str, action: str) -> Run:
@@ -196,6 +208,7 @@ async def cancel(rt: Runtime, thread_id: str, run_id: str, action: str) -> Run:
         async with rt.storage.transaction() as tx:
             if action == "rollback":
                 await tx.delete_run(run_id)
+                await tx.unanswer_interrupts(thread_id, run_id)
             else:
                 await tx.update_run(run.replace(status="interrupted", updated_at=now_iso()))
             thread = await tx.get_thread(thread_id)
@@ -205,3 +218,28 @@ async def cancel(rt: Runtime, thread_id: str, run_id: str, action: str) -> Run:
     elif rt.worker is not None:
         rt.worker.cancel(run_id, action)
     return run
+
+
+async def cancel_many(
+    rt: Runtime, *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
+) -> int:
+    """Cancel a thread's listed runs, or every run in a status (pending, running, all)."""
+    if status is not None:
+        statuses = list(INFLIGHT) if status == "all" else [status]
+        async with rt.storage.transaction() as tx:
+            targets = await tx.runs_by_status(statuses)
+    else:
+        targets = []
+        async with rt.storage.transaction() as tx:
+            for run_id in run_ids or []:
+                run = await tx.get_run(run_id)
+                if run is not None and run.thread_id == thread_id and run.status in INFLIGHT:
+                    targets.append(run)
+    if not targets and status is None:
+        raise NotFound("No runs found to cancel.")
+    for run in targets:
+        try:
+            await cancel(rt, run.thread_id, run.run_id, action)
+        except NotFound:
+            pass  # it finished meanwhile
+    return len(targets)

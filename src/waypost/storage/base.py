@@ -106,6 +106,18 @@ class Tx(abc.ABC):
         Runnable: available_at <= now, no running run on its thread, no older pending one."""
 
     @abc.abstractmethod
+    async def next_available_at(self, now: str) -> str | None:
+        """When the earliest delayed pending run becomes runnable (None: none waits)."""
+
+    @abc.abstractmethod
+    async def runs_by_status(self, statuses: list[str]) -> list[Run]:
+        """Runs in any of the statuses, across threads, oldest first."""
+
+    @abc.abstractmethod
+    async def unanswer_interrupts(self, thread_id: str, run_id: str) -> None:
+        """Give back the interrupts run_id had claimed (the run was rolled back)."""
+
+    @abc.abstractmethod
     async def requeue_running(self) -> list[Run]:
         """Put runs left `running` by a dead process back to `pending`; return them."""
 
@@ -136,6 +148,10 @@ class Storage(abc.ABC):
     @property
     @abc.abstractmethod
     def checkpointer(self) -> BaseCheckpointSaver[Any]: ...
+
+    @abc.abstractmethod
+    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
+        """Remove the checkpoints a run wrote, and the answers it left pending (rollback)."""
 
     @abc.abstractmethod
     async def migrate(self) -> list[str]:

@@ -75,6 +75,7 @@ async def execute(rt: Runtime, run: Run) -> str:
         return "interrupted"
     rt.broker.open_run(run.run_id, run.thread_id, bool(run.kwargs.get("resumable")))
     k = run.kwargs
+    started_at = now_iso()
     error: dict[str, str] | None = None
     status = "success"
     graph = None
@@ -110,11 +111,24 @@ async def execute(rt: Runtime, run: Run) -> str:
         error = error_payload(exc)
         status = "error"
         rt.broker.publish(run.run_id, "error", encode(error))
-    await finish(rt, run, graph, status, error)
+    await finish(rt, run, graph, status, error, started_at)
     return status
 
 
-async def finish(rt: Runtime, run: Run, graph: Any, status: str, error: dict[str, str] | None) -> None:
+def webhook_payload(run: Run, status: str, output: Any, started_at: str) -> dict[str, Any]:
+    """The finished run as the webhook receiver gets it: the Run, its times and its result."""
+    payload = {**run.as_dict(), "status": status, "run_started_at": started_at, "run_ended_at": now_iso()}
+    if isinstance(output, dict) and "__error__" in output:
+        payload["error"] = output["__error__"]
+        payload["values"] = None
+    else:
+        payload["values"] = output
+    return payload
+
+
+async def finish(
+    rt: Runtime, run: Run, graph: Any, status: str, error: dict[str, str] | None, started_at: str = ""
+) -> None:
     snapshot = await read_state(graph, run.thread_id, subgraphs=True) if graph is not None else None
     if error is not None:
         output: Any = {"__error__": error}
@@ -137,6 +151,8 @@ async def finish(rt: Runtime, run: Run, graph: Any, status: str, error: dict[str
         if delete_thread:
             await tx.delete_thread(run.thread_id)
     rt.broker.publish_thread(run.thread_id, "metadata", encode({"status": "run_done", "run_id": run.run_id}))
+    if run.kwargs.get("webhook") and rt.webhooks is not None:
+        rt.webhooks.send(run.kwargs["webhook"], webhook_payload(run, status, output, started_at))
     if delete_thread:
         await rt.storage.checkpointer.adelete_thread(run.thread_id)
     rt.broker.run_done(run.run_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from waypost.models import now_iso
@@ -74,9 +75,19 @@ class Worker:
         while len(self._tasks) < self.slots:
             async with self.rt.storage.transaction() as tx:
                 run = await tx.claim_next_run(now_iso())
+                later = None if run else await tx.next_available_at(now_iso())
             if run is None:
+                if later is not None:
+                    self._wake_at(later)
                 return
             self._tasks[run.run_id] = asyncio.create_task(self._execute(run), name=f"run-{run.run_id}")
+
+    def _wake_at(self, when: str) -> None:
+        """Wake up when a delayed run (after_seconds) becomes runnable."""
+        delay = max(0.0, (datetime.fromisoformat(when) - datetime.now(UTC)).total_seconds())
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay + 0.001, self._wake.set)
 
     async def _execute(self, run: Any) -> None:
         try:
@@ -99,12 +110,12 @@ class Worker:
         action = self._cancel_actions.get(run.run_id, "interrupt")
         graph = await self.rt.graphs.graph(await self._graph_id(run))
         if action == "rollback":
+            # As if the run never happened: its row, its checkpoints, its claim on answers.
             async with self.rt.storage.transaction() as tx:
                 await tx.delete_run(run.run_id)
-            await self.rt.storage.checkpointer.adelete_for_runs([run.run_id])
-            await finish(self.rt, run, graph, "interrupted", None)
-        else:
-            await finish(self.rt, run, graph, "interrupted", None)
+                await tx.unanswer_interrupts(run.thread_id, run.run_id)
+            await self.rt.storage.delete_run_checkpoints(run.thread_id, run.run_id)
+        await finish(self.rt, run, graph, "interrupted", None)
 
     async def _graph_id(self, run: Any) -> str:
         async with self.rt.storage.transaction() as tx:

@@ -117,6 +117,16 @@ WHERE run_id = (
     ORDER BY r.seq LIMIT 1)
 RETURNING *;
 
+-- name: next_available_at
+SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > :now;
+
+-- name: runs_by_status
+SELECT * FROM runs WHERE status IN (SELECT value FROM json_each(:statuses)) ORDER BY seq;
+
+-- name: unanswer_interrupts
+UPDATE interrupts SET answered_by_run = NULL, answered_at = NULL
+WHERE thread_id = :thread_id AND answered_by_run = :run_id;
+
 -- name: requeue_running
 UPDATE runs SET status = 'pending' WHERE status = 'running' RETURNING *;
 

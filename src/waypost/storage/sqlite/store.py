@@ -229,6 +229,16 @@ class SqliteTx(Tx):
         row = self._one("claim_next_run", {"now": now})
         return _run(row) if row else None
 
+    async def next_available_at(self, now: str) -> str | None:
+        row = self._one("next_available_at", {"now": now})
+        return row["at"] if row else None
+
+    async def runs_by_status(self, statuses: list[str]) -> list[Run]:
+        return [_run(r) for r in self._exec("runs_by_status", {"statuses": _json(statuses)}).fetchall()]
+
+    async def unanswer_interrupts(self, thread_id: str, run_id: str) -> None:
+        self._exec("unanswer_interrupts", {"thread_id": thread_id, "run_id": run_id})
+
     async def requeue_running(self) -> list[Run]:
         return [_run(r) for r in self._exec("requeue_running", {}).fetchall()]
 
@@ -305,6 +315,39 @@ class SqliteStorage(Storage):
                 raise
             else:
                 self._conn.execute("COMMIT")
+
+    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
+        # langgraph's SQLite saver has no delete-by-run; its tables are plain and documented
+        # (checkpoints, writes), and its metadata column is JSON text.
+        saver = self.checkpointer
+        async with saver.lock:
+            conn = saver.conn
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS waypost_doomed (checkpoint_id TEXT PRIMARY KEY)"
+            )
+            await conn.execute("DELETE FROM waypost_doomed")
+            await conn.execute(
+                "INSERT INTO waypost_doomed SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? "
+                "AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                (thread_id, run_id),
+            )
+            await conn.execute(
+                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed)",
+                (thread_id,),
+            )
+            await conn.execute(
+                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed)",
+                (thread_id,),
+            )
+            # The answers the run brought sit as __resume__ writes on the checkpoint it started
+            # from; without them the rolled-back interrupt is pending again.
+            await conn.execute(
+                "DELETE FROM writes WHERE thread_id = ? AND channel = '__resume__' AND checkpoint_id = "
+                "(SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+                "ORDER BY checkpoint_id DESC LIMIT 1)",
+                (thread_id, thread_id),
+            )
+            await conn.commit()
 
     async def migrate(self) -> list[str]:
         assert self._conn is not None, "storage is not open"
