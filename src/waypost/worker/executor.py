@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from langgraph.types import Command, Send
@@ -93,17 +94,15 @@ async def execute(rt: Runtime, run: Run) -> str:
         shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")))
         streaming = rt.broker.wants_events(run.run_id)
         context = {**assistant.context, **(k.get("context") or {})}
-        subgraphs = bool(k.get("subgraphs"))
-        async for part in graph.astream(
-            graph_input, config, stream_mode=shaper.langgraph_modes(track_tasks=streaming),
-            subgraphs=subgraphs, interrupt_before=k.get("interrupt_before"),
+        options = dict(
+            stream_mode=shaper.langgraph_modes(track_tasks=streaming),
+            subgraphs=bool(k.get("subgraphs")), interrupt_before=k.get("interrupt_before"),
             interrupt_after=k.get("interrupt_after"), durability=k.get("durability") or "async",
             context=context or None,
-        ):
-            ns, mode, chunk = part if subgraphs else ((), *part)
+        )
+        async for event, data in _events(graph, graph_input, config, options, shaper, "events" in k["stream_mode"]):
             if streaming or rt.broker.wants_events(run.run_id):
-                for event, data in shaper.shape(ns, mode, chunk):
-                    rt.broker.publish(run.run_id, event, encode(data))
+                rt.broker.publish(run.run_id, event, encode(data))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the graph failed: the run records it, the server carries on
@@ -113,6 +112,30 @@ async def execute(rt: Runtime, run: Run) -> str:
         rt.broker.publish(run.run_id, "error", encode(error))
     await finish(rt, run, graph, status, error, started_at)
     return status
+
+
+async def _events(
+    graph: Any, graph_input: Any, config: dict[str, Any], options: dict[str, Any],
+    shaper: StreamShaper, with_events: bool,
+) -> AsyncIterator[tuple[str, Any]]:
+    """Drive the graph; yield the (event, data) pairs its stream becomes. With the `events`
+    mode the graph runs under astream_events, whose root on_chain_stream events carry the
+    same parts astream would have yielded."""
+    subgraphs = options["subgraphs"]
+    if not with_events:
+        async for part in graph.astream(graph_input, config, **options):
+            ns, mode, chunk = part if subgraphs else ((), *part)
+            for pair in shaper.shape(ns, mode, chunk):
+                yield pair
+        return
+    async for ev in graph.astream_events(graph_input, config, version="v2", **options):
+        if ev["event"] == "on_chain_stream" and not ev.get("parent_ids"):
+            part = ev["data"]["chunk"]
+            ns, mode, chunk = part if subgraphs else ((), *part)
+            for pair in shaper.shape(ns, mode, chunk):
+                yield pair
+        else:
+            yield "events", ev
 
 
 def webhook_payload(run: Run, status: str, output: Any, started_at: str) -> dict[str, Any]:

@@ -27,7 +27,8 @@ LANGGRAPH_MODE = {
 
 class StreamShaper:
     def __init__(self, requested: list[str], subgraphs: bool) -> None:
-        self.requested = [m for m in requested if m in LANGGRAPH_MODE] or ["values"]
+        # What the client asked for; `events` alone still needs one langgraph mode to run.
+        self.requested = [m for m in requested if m in LANGGRAPH_MODE]
         self.subgraphs = subgraphs
         self.legacy_messages = "messages" in self.requested
         self.tuple_messages = "messages-tuple" in self.requested
@@ -36,7 +37,7 @@ class StreamShaper:
         self._partial: dict[str, Any] = {}
 
     def langgraph_modes(self, track_tasks: bool) -> list[str]:
-        modes = {LANGGRAPH_MODE[m] for m in self.requested}
+        modes = {LANGGRAPH_MODE[m] for m in self.requested} or {"values"}
         if track_tasks:
             modes.add("tasks")  # to know which task raised an interrupt (its `ns`)
         return sorted(modes)
@@ -75,6 +76,8 @@ class StreamShaper:
             return [("tasks" + suffix, self._with_items_tasks(chunk))]
         if mode == "messages":
             return self._messages(chunk, suffix)
+        if mode not in self.requested:
+            return []
         if mode in ("updates", "values"):
             return [(mode + suffix, self._with_items(chunk))]
         return [(mode + suffix, chunk)]
