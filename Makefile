@@ -8,7 +8,7 @@ JS_DIR := tests/js
 JS_STAMP := $(JS_DIR)/node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv serve js test bench clean
+.PHONY: venv serve js lint test bench clean
 
 .venv: $(VENV_STAMP)
 venv: $(VENV_STAMP)
@@ -28,7 +28,12 @@ $(JS_STAMP): $(JS_DIR)/package.json $(wildcard $(JS_DIR)/package-lock.json)
 	if [ -f $(JS_DIR)/package-lock.json ]; then npm ci --prefix $(JS_DIR) --no-audit --no-fund; else npm install --prefix $(JS_DIR) --no-audit --no-fund; fi
 	touch $@
 
-test: $(VENV_STAMP) $(JS_STAMP)
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check src
+	$(VENV)/bin/ruff format --check src
+	$(VENV)/bin/mypy
+
+test: $(VENV_STAMP) $(JS_STAMP) lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV_STAMP)

@@ -16,13 +16,18 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="waypost", description="Serve LangGraph graphs, built around humans in the loop.")
+    parser = argparse.ArgumentParser(
+        prog="waypost", description="Serve LangGraph graphs, built around humans in the loop."
+    )
     parser.add_argument("--version", action="version", version=f"waypost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", help=f"langgraph.json to serve [env WAYPOST_CONFIG; default ./{DEFAULT_CONFIG}]")
-        p.add_argument("--database-url", help="sqlite:///path [env WAYPOST_DATABASE_URL; default sqlite:///./.waypost/waypost.sqlite]")
+        p.add_argument(
+            "--database-url",
+            help="sqlite:///path [env WAYPOST_DATABASE_URL; default sqlite:///./.waypost/waypost.sqlite]",
+        )
 
     serve = sub.add_parser("serve", help="serve the graphs over the LangGraph Agent Server API")
     common(serve)
@@ -31,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="runs executed at once [env WAYPOST_WORKERS; default 32]")
 
     migrate = sub.add_parser("migrate", help="apply the database schema migrations and exit")
-    migrate.add_argument("--database-url", help="sqlite:///path [env WAYPOST_DATABASE_URL; default sqlite:///./.waypost/waypost.sqlite]")
+    migrate.add_argument(
+        "--database-url", help="sqlite:///path [env WAYPOST_DATABASE_URL; default sqlite:///./.waypost/waypost.sqlite]"
+    )
     return parser
 
 
@@ -63,17 +70,19 @@ def _serve(args: argparse.Namespace) -> int:
     from waypost.app import create_app
     from waypost.graphs import load_graphs
 
-    settings = Settings.build(config=args.config, host=args.host, port=args.port,
-                              database_url=args.database_url, workers=args.workers)
+    settings = Settings.build(
+        config=args.config, host=args.host, port=args.port, database_url=args.database_url, workers=args.workers
+    )
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     graphs = load_graphs(settings.config_path)  # fail fast, before binding, on a broken config
     sock = _bind(settings.host, settings.port)
     app = create_app(settings, graphs)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=10)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
-    print(f"waypost {__version__}: serving {', '.join(graphs.specs)} on http://{settings.host}:{settings.port}",
-          flush=True)
+    print(
+        f"waypost {__version__}: serving {', '.join(graphs.specs)} on http://{settings.host}:{settings.port}",
+        flush=True,
+    )
     asyncio.run(server.serve(sockets=[sock]))
     return 0
 

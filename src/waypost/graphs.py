@@ -101,7 +101,7 @@ def load_config(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if not isinstance(config, dict) or not isinstance(config.get("graphs"), dict) or not config["graphs"]:
-        raise ConfigError(f"{path}: expected an object with a non-empty \"graphs\" map")
+        raise ConfigError(f'{path}: expected an object with a non-empty "graphs" map')
     return config
 
 
@@ -125,7 +125,7 @@ def _apply_env(config: dict[str, Any], base: Path) -> None:
 def _import_attr(graph_id: str, ref: str, base: Path) -> Any:
     target, sep, attr = ref.rpartition(":")
     if not sep or not target or not attr:
-        raise ConfigError(f"graph {graph_id!r}: expected \"./file.py:attr\", got {ref!r}")
+        raise ConfigError(f'graph {graph_id!r}: expected "./file.py:attr", got {ref!r}')
     try:
         if target.endswith(".py") or "/" in target:
             file = (base / target).resolve()
@@ -163,7 +163,7 @@ def load_graphs(path: Path) -> GraphRegistry:
         if isinstance(entry, dict):
             ref, description = entry.get("path"), entry.get("description")
         if not isinstance(ref, str):
-            raise ConfigError(f"graph {graph_id!r}: expected a \"./file.py:attr\" string")
+            raise ConfigError(f'graph {graph_id!r}: expected a "./file.py:attr" string')
         obj = _import_attr(graph_id, ref, base)
         if isinstance(obj, (Pregel, StateGraph)):
             specs[graph_id] = GraphSpec(graph_id, _compiled(graph_id, obj), None, description)

@@ -21,5 +21,5 @@ class Runtime:
     storage: Storage
     graphs: GraphRegistry
     broker: MemoryBroker
-    worker: "Worker | None" = None
-    webhooks: "WebhookSender | None" = None
+    worker: Worker | None = None
+    webhooks: WebhookSender | None = None

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from waypost.api.http import check_uuid, json_response, page_headers, parse_body, query_bool, runtime
-from waypost.api.schemas import AssistantCount, AssistantCreate, AssistantPatch, AssistantSearch, SetLatest, VersionsRequest
+from waypost.api.schemas import (
+    AssistantCount,
+    AssistantCreate,
+    AssistantPatch,
+    AssistantSearch,
+    SetLatest,
+    VersionsRequest,
+)
 from waypost.errors import InvalidInput
 from waypost.operations import assistants
 from waypost.operations.graph_info import graph_drawing, graph_schemas, subgraph_schemas
@@ -16,18 +23,33 @@ from waypost.storage.base import AssistantFilter, Page
 
 router = APIRouter(tags=["assistants"])
 
-ASSISTANT_FIELDS = {"assistant_id", "graph_id", "name", "description", "config", "context",
-                    "created_at", "updated_at", "metadata", "version"}
+ASSISTANT_FIELDS = {
+    "assistant_id",
+    "graph_id",
+    "name",
+    "description",
+    "config",
+    "context",
+    "created_at",
+    "updated_at",
+    "metadata",
+    "version",
+}
 
 
 @router.post("/assistants")
 async def create_assistant(request: Request) -> Response:
     b = await parse_body(request, AssistantCreate)
     assistant = await assistants.create(
-        runtime(request), graph_id=b.graph_id,
+        runtime(request),
+        graph_id=b.graph_id,
         assistant_id=check_uuid(b.assistant_id, "assistant ID") if b.assistant_id else None,
-        config=b.config, context=b.context, metadata=b.metadata, if_exists=b.if_exists or "raise",
-        name=b.name, description=b.description,
+        config=b.config,
+        context=b.context,
+        metadata=b.metadata,
+        if_exists=b.if_exists or "raise",
+        name=b.name,
+        description=b.description,
     )
     return json_response(assistant.as_dict())
 
@@ -38,7 +60,8 @@ async def search_assistants(request: Request) -> Response:
     if b.select and (unknown := set(b.select) - ASSISTANT_FIELDS):
         raise InvalidInput(f"unknown select fields: {', '.join(sorted(unknown))}")
     found, total = await assistants.search(
-        runtime(request), AssistantFilter(b.metadata, b.graph_id, b.name),
+        runtime(request),
+        AssistantFilter(b.metadata, b.graph_id, b.name),
         Page(b.limit, b.offset, b.sort_by, b.sort_order),
     )
     rows = [a.as_dict() for a in found]

@@ -23,17 +23,24 @@ async def ok(request: Request) -> Response:
 
 @router.get("/info")
 async def info() -> Response:
-    return json_response({
-        "version": __version__,
-        "server": "waypost",
-        "langgraph_py_version": version("langgraph"),
-        "flags": {
-            "assistants": True,
-            "crons": False,
-            "langsmith": False,
-            "langsmith_tracing_replicas": False,
-            "langsmith_tracing_session_on_runs": False,
-        },
-        "host": {"kind": "self-hosted", "project_id": None, "host_revision_id": None,
-                 "revision_id": None, "tenant_id": None},
-    })
+    return json_response(
+        {
+            "version": __version__,
+            "server": "waypost",
+            "langgraph_py_version": version("langgraph"),
+            "flags": {
+                "assistants": True,
+                "crons": False,
+                "langsmith": False,
+                "langsmith_tracing_replicas": False,
+                "langsmith_tracing_session_on_runs": False,
+            },
+            "host": {
+                "kind": "self-hosted",
+                "project_id": None,
+                "host_revision_id": None,
+                "revision_id": None,
+                "tenant_id": None,
+            },
+        }
+    )

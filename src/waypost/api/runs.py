@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-
-import orjson
 from pydantic import ValidationError
 
 from waypost.api.http import check_uuid, describe, json_response, parse_body, query_bool, runtime, thread_uuid
@@ -92,8 +91,11 @@ async def cancel_runs(request: Request) -> Response:
     if body.status is None and not (body.thread_id and body.run_ids):
         raise InvalidInput("give status, or thread_id with run_ids")
     await runs.cancel_many(
-        runtime(request), thread_id=thread_uuid(body.thread_id) if body.thread_id else None,
-        run_ids=body.run_ids, status=body.status, action=action,
+        runtime(request),
+        thread_id=thread_uuid(body.thread_id) if body.thread_id else None,
+        run_ids=body.run_ids,
+        status=body.status,
+        action=action,
     )
     return Response(status_code=204)
 

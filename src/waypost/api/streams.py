@@ -33,6 +33,7 @@ def _canceller(rt: Runtime, run: Run, queue: Any, cancel: bool) -> Any:
                 await runs.cancel(rt, run.thread_id, run.run_id, "interrupt")
             except WaypostError:
                 pass  # it ended meanwhile
+
     return on_close
 
 
@@ -49,8 +50,9 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
     headers = {"Location": f"{path}/stream", "Content-Location": path if thread_id else f"/runs/{run.run_id}"}
     cancel = payload.get("on_disconnect") == "cancel"
     return _sse(
-        event_stream(replay, queue, resumable=bool(payload.get("stream_resumable")),
-                     on_close=_canceller(rt, run, queue, cancel)),
+        event_stream(
+            replay, queue, resumable=bool(payload.get("stream_resumable")), on_close=_canceller(rt, run, queue, cancel)
+        ),
         headers,
     )
 
@@ -76,8 +78,13 @@ async def join_stream(thread_id: str, run_id: str, request: Request) -> Response
     replay, queue = rt.broker.subscribe(run.run_id, after=last if resumable else None)
     path = f"/threads/{run.thread_id}/runs/{run.run_id}"
     return _sse(
-        event_stream(replay, queue, resumable=resumable, modes=query_list(request, "stream_mode"),
-                     on_close=_canceller(rt, run, queue, query_bool(request, "cancel_on_disconnect"))),
+        event_stream(
+            replay,
+            queue,
+            resumable=resumable,
+            modes=query_list(request, "stream_mode"),
+            on_close=_canceller(rt, run, queue, query_bool(request, "cancel_on_disconnect")),
+        ),
         {"Location": f"{path}/stream", "Content-Location": path},
     )
 
@@ -91,8 +98,11 @@ async def thread_stream(thread_id: str, request: Request) -> Response:
     if unknown := modes - THREAD_STREAM_MODES:
         raise InvalidInput(f"unknown thread stream modes: {', '.join(sorted(unknown))}")
     queue = rt.broker.subscribe_thread(tid)
-    wanted = None if "run_modes" in modes else (["metadata"] if "lifecycle" in modes else []) + (
-        ["state_update"] if "state_update" in modes else [])
+    wanted = (
+        None
+        if "run_modes" in modes
+        else (["metadata"] if "lifecycle" in modes else []) + (["state_update"] if "state_update" in modes else [])
+    )
 
     async def on_close(finished: bool) -> None:
         rt.broker.unsubscribe_thread(tid, queue)

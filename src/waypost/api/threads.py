@@ -7,7 +7,13 @@ from fastapi.responses import Response
 
 from waypost.api.http import json_response, page_headers, parse_body, query_bool, query_list, runtime, thread_uuid
 from waypost.api.schemas import (
-    HistoryRequest, StateAtCheckpoint, StateUpdate, ThreadCount, ThreadCreate, ThreadPatch, ThreadSearch,
+    HistoryRequest,
+    StateAtCheckpoint,
+    StateUpdate,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadSearch,
 )
 from waypost.errors import InvalidInput
 from waypost.operations import threads
@@ -15,8 +21,19 @@ from waypost.storage.base import Page, ThreadFilter
 
 router = APIRouter(tags=["threads"])
 
-THREAD_FIELDS = {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config",
-                 "context", "status", "values", "interrupts", "error"}
+THREAD_FIELDS = {
+    "thread_id",
+    "created_at",
+    "updated_at",
+    "state_updated_at",
+    "metadata",
+    "config",
+    "context",
+    "status",
+    "values",
+    "interrupts",
+    "error",
+}
 
 
 @router.post("/threads")
@@ -34,8 +51,12 @@ async def search_threads(request: Request) -> Response:
         raise InvalidInput(f"unknown select fields: {', '.join(sorted(unknown))}")
     found, total = await threads.search(
         runtime(request),
-        ThreadFilter(metadata=body.metadata, values=body.values, status=body.status,
-                     ids=[thread_uuid(i) for i in body.ids] if body.ids else None),
+        ThreadFilter(
+            metadata=body.metadata,
+            values=body.values,
+            status=body.status,
+            ids=[thread_uuid(i) for i in body.ids] if body.ids else None,
+        ),
         Page(body.limit, body.offset, body.sort_by, body.sort_order),
     )
     rows = [t.as_dict() for t in found]
@@ -83,7 +104,9 @@ async def copy_thread(thread_id: str, request: Request) -> Response:
 @router.get("/threads/{thread_id}/state")
 async def get_state(thread_id: str, request: Request) -> Response:
     state = await threads.get_state(
-        runtime(request), thread_uuid(thread_id), subgraphs=query_bool(request, "subgraphs"),
+        runtime(request),
+        thread_uuid(thread_id),
+        subgraphs=query_bool(request, "subgraphs"),
         select=query_list(request, "select"),
     )
     return json_response(state)
@@ -92,8 +115,11 @@ async def get_state(thread_id: str, request: Request) -> Response:
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def get_state_at(thread_id: str, checkpoint_id: str, request: Request) -> Response:
     state = await threads.get_state(
-        runtime(request), thread_uuid(thread_id), subgraphs=query_bool(request, "subgraphs"),
-        checkpoint={"checkpoint_id": checkpoint_id}, select=query_list(request, "select"),
+        runtime(request),
+        thread_uuid(thread_id),
+        subgraphs=query_bool(request, "subgraphs"),
+        checkpoint={"checkpoint_id": checkpoint_id},
+        select=query_list(request, "select"),
     )
     return json_response(state)
 
@@ -102,8 +128,11 @@ async def get_state_at(thread_id: str, checkpoint_id: str, request: Request) -> 
 async def post_state_at(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, StateAtCheckpoint)
     state = await threads.get_state(
-        runtime(request), thread_uuid(thread_id), subgraphs=body.subgraphs,
-        checkpoint=body.checkpoint, select=body.select,
+        runtime(request),
+        thread_uuid(thread_id),
+        subgraphs=body.subgraphs,
+        checkpoint=body.checkpoint,
+        select=body.select,
     )
     return json_response(state)
 
@@ -122,8 +151,12 @@ async def update_state(thread_id: str, request: Request) -> Response:
 
 async def _history(request: Request, thread_id: str, body: HistoryRequest) -> Response:
     states = await threads.history(
-        runtime(request), thread_uuid(thread_id), limit=body.limit, before=body.before,
-        metadata=body.metadata, checkpoint=body.checkpoint,
+        runtime(request),
+        thread_uuid(thread_id),
+        limit=body.limit,
+        before=body.before,
+        metadata=body.metadata,
+        checkpoint=body.checkpoint,
     )
     return json_response(states)
 

@@ -25,9 +25,18 @@ async def register_system_assistants(rt: Runtime) -> None:
                 continue
             now = now_iso()
             await tx.put_assistant(
-                Assistant(assistant_id=assistant_id, graph_id=graph_id, config={}, context={},
-                          metadata={"created_by": "system"}, name=graph_id,
-                          description=spec.description, version=1, created_at=now, updated_at=now),
+                Assistant(
+                    assistant_id=assistant_id,
+                    graph_id=graph_id,
+                    config={},
+                    context={},
+                    metadata={"created_by": "system"},
+                    name=graph_id,
+                    description=spec.description,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                ),
                 new_version=True,
             )
 
@@ -63,16 +72,30 @@ async def get(rt: Runtime, assistant_id: str) -> Assistant:
 
 
 async def create(
-    rt: Runtime, *, graph_id: str, assistant_id: str | None, config: dict[str, Any] | None,
-    context: dict[str, Any] | None, metadata: dict[str, Any] | None, if_exists: str,
-    name: str | None, description: str | None,
+    rt: Runtime,
+    *,
+    graph_id: str,
+    assistant_id: str | None,
+    config: dict[str, Any] | None,
+    context: dict[str, Any] | None,
+    metadata: dict[str, Any] | None,
+    if_exists: str,
+    name: str | None,
+    description: str | None,
 ) -> Assistant:
     rt.graphs.get(graph_id)
     now = now_iso()
     assistant = Assistant(
-        assistant_id=assistant_id or str(uuid.uuid4()), graph_id=graph_id, config=config or {},
-        context=context or {}, metadata=metadata or {}, name=name or "Untitled",
-        description=description, version=1, created_at=now, updated_at=now,
+        assistant_id=assistant_id or str(uuid.uuid4()),
+        graph_id=graph_id,
+        config=config or {},
+        context=context or {},
+        metadata=metadata or {},
+        name=name or "Untitled",
+        description=description,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     async with rt.storage.transaction() as tx:
         existing = await tx.get_assistant(assistant.assistant_id)
@@ -95,11 +118,14 @@ async def update(rt: Runtime, assistant_id: str, changes: dict[str, Any]) -> Ass
         fields = {k: v for k, v in changes.items() if v is not None}
         if "metadata" in fields:
             fields["metadata"] = {**current.metadata, **fields["metadata"]}
-        updated = Assistant(**{
-            **current.as_dict(), **fields,
-            "version": (latest[0].version if latest else current.version) + 1,
-            "updated_at": now_iso(),
-        })
+        updated = Assistant(
+            **{
+                **current.as_dict(),
+                **fields,
+                "version": (latest[0].version if latest else current.version) + 1,
+                "updated_at": now_iso(),
+            }
+        )
         await tx.put_assistant(updated, new_version=True)
     return updated
 

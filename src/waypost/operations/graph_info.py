@@ -18,13 +18,14 @@ def _safe(fn: Any) -> Any:
         return None
 
 
-def _schemas(graph: Pregel) -> dict[str, Any]:
+def _schemas(graph: Any) -> dict[str, Any]:
     context_schema = getattr(graph, "context_schema", None)
     return {
         "input_schema": _safe(graph.get_input_jsonschema),
         "output_schema": _safe(graph.get_output_jsonschema),
-        "state_schema": _safe(lambda: graph.get_output_jsonschema() if not hasattr(graph, "builder")
-                              else _state_schema(graph)),
+        "state_schema": _safe(
+            lambda: graph.get_output_jsonschema() if not hasattr(graph, "builder") else _state_schema(graph)
+        ),
         "config_schema": _safe(graph.get_config_jsonschema),
         "context_schema": _safe(graph.get_context_jsonschema) if context_schema is not None else None,
     }

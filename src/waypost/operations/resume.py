@@ -20,8 +20,8 @@ _INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def is_resume_map(resume: Any) -> bool:
-    return isinstance(resume, dict) and bool(resume) and all(
-        isinstance(k, str) and _INTERRUPT_ID.match(k) for k in resume
+    return (
+        isinstance(resume, dict) and bool(resume) and all(isinstance(k, str) and _INTERRUPT_ID.match(k) for k in resume)
     )
 
 

@@ -81,10 +81,16 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
     available = (now + timedelta(seconds=p["after_seconds"])).isoformat() if p.get("after_seconds") else created
     tid = thread_id or str(uuid.uuid4())
     run = Run(
-        run_id=str(uuid.uuid4()), thread_id=tid, assistant_id=assistant.assistant_id,
-        created_at=created, updated_at=created, status="pending",
+        run_id=str(uuid.uuid4()),
+        thread_id=tid,
+        assistant_id=assistant.assistant_id,
+        created_at=created,
+        updated_at=created,
+        status="pending",
         metadata={**(p.get("metadata") or {}), "assistant_id": assistant.assistant_id},
-        kwargs=_kwargs(p, stateless), multitask_strategy=strategy, available_at=available,
+        kwargs=_kwargs(p, stateless),
+        multitask_strategy=strategy,
+        available_at=available,
         temporary=stateless,
     )
     to_cancel: list[Run] = []
@@ -115,10 +121,13 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
                 else:
                     to_cancel.append(other)
         await tx.insert_run(run)
-        await tx.update_thread(thread.replace(
-            status="busy", updated_at=created,
-            metadata={**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id},
-        ))
+        await tx.update_thread(
+            thread.replace(
+                status="busy",
+                updated_at=created,
+                metadata={**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id},
+            )
+        )
     rt.broker.open_run(run.run_id, tid, bool(run.kwargs["resumable"]))
     for other in to_cancel:
         if rt.worker is not None:

@@ -11,15 +11,26 @@ from waypost import serde
 from waypost.models import PendingInterrupt, now_iso
 
 EMPTY_STATE: dict[str, Any] = {
-    "values": {}, "next": [], "tasks": [], "metadata": None, "created_at": None,
-    "checkpoint": None, "parent_checkpoint": None, "interrupts": [],
-    "checkpoint_id": None, "parent_checkpoint_id": None,
+    "values": {},
+    "next": [],
+    "tasks": [],
+    "metadata": None,
+    "created_at": None,
+    "checkpoint": None,
+    "parent_checkpoint": None,
+    "interrupts": [],
+    "checkpoint_id": None,
+    "parent_checkpoint_id": None,
 }
 
 
 def interrupt_item(intr: Interrupt, ns: list[str]) -> dict[str, Any]:
     return PendingInterrupt(
-        thread_id="", interrupt_id=intr.id, task_id="", ns=ns, value=serde.to_jsonable(intr.value),
+        thread_id="",
+        interrupt_id=intr.id,
+        task_id="",
+        ns=ns,
+        value=serde.to_jsonable(intr.value),
         response_schema=serde.schema_of(intr),
     ).item()
 
@@ -57,9 +68,13 @@ def pending_interrupts(thread_id: str, snapshot: StateSnapshot) -> list[PendingI
         for intr in task.interrupts:
             out.append(
                 PendingInterrupt(
-                    thread_id=thread_id, interrupt_id=intr.id, task_id=task.id,
-                    ns=_interrupt_ns(task, intr.id, []), value=serde.to_jsonable(intr.value),
-                    response_schema=serde.schema_of(intr), created_at=now,
+                    thread_id=thread_id,
+                    interrupt_id=intr.id,
+                    task_id=task.id,
+                    ns=_interrupt_ns(task, intr.id, []),
+                    value=serde.to_jsonable(intr.value),
+                    response_schema=serde.schema_of(intr),
+                    created_at=now,
                 )
             )
     return out
@@ -74,16 +89,18 @@ def render_snapshot(s: StateSnapshot, prefix: list[str] | None = None) -> dict[s
         items = [interrupt_item(i, _interrupt_ns(t, i.id, prefix)) for i in t.interrupts]
         all_interrupts.extend(items)
         child = t.state
-        tasks.append({
-            "id": t.id,
-            "name": t.name,
-            "path": list(t.path),
-            "error": None if t.error is None else f"{type(t.error).__name__}: {t.error}",
-            "interrupts": items,
-            "checkpoint": checkpoint_of(child) if isinstance(child, dict) else None,
-            "state": render_snapshot(child, seg) if isinstance(child, StateSnapshot) else None,
-            "result": serde.to_jsonable(t.result) if t.result is not None else None,
-        })
+        tasks.append(
+            {
+                "id": t.id,
+                "name": t.name,
+                "path": list(t.path),
+                "error": None if t.error is None else f"{type(t.error).__name__}: {t.error}",
+                "interrupts": items,
+                "checkpoint": checkpoint_of(child) if isinstance(child, dict) else None,
+                "state": render_snapshot(child, seg) if isinstance(child, StateSnapshot) else None,
+                "result": serde.to_jsonable(t.result) if t.result is not None else None,
+            }
+        )
     checkpoint = checkpoint_of(s.config)
     parent = checkpoint_of(s.parent_config)
     return {

@@ -7,13 +7,18 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import StateSnapshot
 
 from waypost import serde
 from waypost.errors import BadRequest, Conflict, NotFound
 from waypost.models import Thread, now_iso
 from waypost.operations.state import (
-    EMPTY_STATE, pending_interrupts, read_state, render_snapshot, select_fields,
+    EMPTY_STATE,
+    pending_interrupts,
+    read_state,
+    render_snapshot,
+    select_fields,
 )
 from waypost.runtime import Runtime
 from waypost.storage.base import Page, ThreadFilter, Tx
@@ -26,9 +31,16 @@ def not_found(thread_id: str) -> NotFound:
 def new_thread(thread_id: str | None, metadata: dict[str, Any] | None) -> Thread:
     now = now_iso()
     return Thread(
-        thread_id=thread_id or str(uuid.uuid4()), created_at=now, updated_at=now,
-        state_updated_at=now, metadata=metadata or {}, config={}, status="idle", values=None,
-        interrupts={}, error=None,
+        thread_id=thread_id or str(uuid.uuid4()),
+        created_at=now,
+        updated_at=now,
+        state_updated_at=now,
+        metadata=metadata or {},
+        config={},
+        status="idle",
+        values=None,
+        interrupts={},
+        error=None,
     )
 
 
@@ -90,8 +102,12 @@ async def _graph_for(rt: Runtime, thread: Thread) -> Any:
 
 
 async def get_state(
-    rt: Runtime, thread_id: str, *, subgraphs: bool = False,
-    checkpoint: dict[str, Any] | None = None, select: list[str] | None = None,
+    rt: Runtime,
+    thread_id: str,
+    *,
+    subgraphs: bool = False,
+    checkpoint: dict[str, Any] | None = None,
+    select: list[str] | None = None,
 ) -> dict[str, Any]:
     thread = await get(rt, thread_id)
     graph = await _graph_for(rt, thread)
@@ -125,14 +141,22 @@ async def apply_snapshot(
     now = now_iso()
     updated = thread.replace(
         values=serde.to_jsonable(snapshot.values) if snapshot else thread.values,
-        interrupts=dict(by_task), status=status, error=error, updated_at=now, state_updated_at=now,
+        interrupts=dict(by_task),
+        status=status,
+        error=error,
+        updated_at=now,
+        state_updated_at=now,
     )
     await tx.update_thread(updated)
     return updated
 
 
 async def update_state(
-    rt: Runtime, thread_id: str, values: Any, as_node: str | None, checkpoint: dict[str, Any] | None,
+    rt: Runtime,
+    thread_id: str,
+    values: Any,
+    as_node: str | None,
+    checkpoint: dict[str, Any] | None,
 ) -> dict[str, Any]:
     thread = await get(rt, thread_id)
     graph = await _graph_for(rt, thread)
@@ -153,12 +177,22 @@ async def update_state(
         if current is not None:
             await apply_snapshot(tx, current, snapshot, busy=bool(await tx.inflight_runs(thread_id)))
     c = new_config["configurable"]
-    return {"checkpoint": {"thread_id": thread_id, "checkpoint_ns": c.get("checkpoint_ns", ""),
-                           "checkpoint_id": c.get("checkpoint_id")}}
+    return {
+        "checkpoint": {
+            "thread_id": thread_id,
+            "checkpoint_ns": c.get("checkpoint_ns", ""),
+            "checkpoint_id": c.get("checkpoint_id"),
+        }
+    }
 
 
 async def history(
-    rt: Runtime, thread_id: str, *, limit: int, before: Any, metadata: dict[str, Any] | None,
+    rt: Runtime,
+    thread_id: str,
+    *,
+    limit: int,
+    before: Any,
+    metadata: dict[str, Any] | None,
     checkpoint: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     thread = await get(rt, thread_id)
@@ -182,18 +216,24 @@ async def history(
 async def copy(rt: Runtime, thread_id: str) -> Thread:
     source = await get(rt, thread_id)
     target = new_thread(None, dict(source.metadata)).replace(
-        values=source.values, status=source.status if source.status != "busy" else "idle",
-        interrupts=source.interrupts, config=source.config, error=source.error,
+        values=source.values,
+        status=source.status if source.status != "busy" else "idle",
+        interrupts=source.interrupts,
+        config=source.config,
+        error=source.error,
     )
     saver = rt.storage.checkpointer
     tuples = [t async for t in saver.alist({"configurable": {"thread_id": thread_id}})]
     for t in reversed(tuples):  # oldest first, so parents exist before children
         c = t.config["configurable"]
         parent = (t.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-        config: dict[str, Any] = {"configurable": {
-            "thread_id": target.thread_id, "checkpoint_ns": c.get("checkpoint_ns", ""),
-            **({"checkpoint_id": parent} if parent else {}),
-        }}
+        config: RunnableConfig = {
+            "configurable": {
+                "thread_id": target.thread_id,
+                "checkpoint_ns": c.get("checkpoint_ns", ""),
+                **({"checkpoint_id": parent} if parent else {}),
+            }
+        }
         new_config = await saver.aput(config, t.checkpoint, t.metadata, t.checkpoint["channel_versions"])
         writes: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         for task_id, channel, value in t.pending_writes or []:
@@ -206,4 +246,3 @@ async def copy(rt: Runtime, thread_id: str) -> Thread:
             if item.answered_by_run is None:
                 await tx.upsert_interrupt(dataclasses.replace(item, thread_id=target.thread_id))
     return target
-

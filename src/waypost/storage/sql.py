@@ -17,5 +17,5 @@ def load_queries(dialect: str) -> dict[str, str]:
 def load_migrations(dialect: str) -> list[tuple[str, str]]:
     """(name, sql) pairs in order; names are the numbered file names."""
     folder = resources.files(f"waypost.storage.{dialect}").joinpath("migrations")
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name, f.read_text()) for f in files]

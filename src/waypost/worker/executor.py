@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
 from waypost import serde
@@ -19,8 +20,7 @@ from waypost.worker.stream import StreamShaper, encode
 log = logging.getLogger("waypost.worker")
 
 
-
-def build_config(assistant: Assistant, thread: Thread, run: Run) -> dict[str, Any]:
+def build_config(assistant: Assistant, thread: Thread, run: Run) -> RunnableConfig:
     k = run.kwargs
     requested = dict(k.get("config") or {})
     configurable = {
@@ -40,11 +40,16 @@ def build_config(assistant: Assistant, thread: Thread, run: Run) -> dict[str, An
     # Checkpoint metadata: langgraph copies config["metadata"] into every checkpoint it writes,
     # which is how a retried run finds the checkpoints it already made.
     config["metadata"] = {
-        **assistant.metadata, **thread.metadata, **run.metadata,
-        "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id,
-        "run_id": run.run_id, "thread_id": run.thread_id, "run_attempt": run.attempt,
+        **assistant.metadata,
+        **thread.metadata,
+        **run.metadata,
+        "graph_id": assistant.graph_id,
+        "assistant_id": assistant.assistant_id,
+        "run_id": run.run_id,
+        "thread_id": run.thread_id,
+        "run_attempt": run.attempt,
     }
-    return config
+    return cast(RunnableConfig, config)
 
 
 def _command(raw: dict[str, Any]) -> Command[Any]:
@@ -96,8 +101,10 @@ async def execute(rt: Runtime, run: Run) -> str:
         context = {**assistant.context, **(k.get("context") or {})}
         options = dict(
             stream_mode=shaper.langgraph_modes(track_tasks=streaming),
-            subgraphs=bool(k.get("subgraphs")), interrupt_before=k.get("interrupt_before"),
-            interrupt_after=k.get("interrupt_after"), durability=k.get("durability") or "async",
+            subgraphs=bool(k.get("subgraphs")),
+            interrupt_before=k.get("interrupt_before"),
+            interrupt_after=k.get("interrupt_after"),
+            durability=k.get("durability") or "async",
             context=context or None,
         )
         async for event, data in _events(graph, graph_input, config, options, shaper, "events" in k["stream_mode"]):
@@ -115,8 +122,12 @@ async def execute(rt: Runtime, run: Run) -> str:
 
 
 async def _events(
-    graph: Any, graph_input: Any, config: dict[str, Any], options: dict[str, Any],
-    shaper: StreamShaper, with_events: bool,
+    graph: Any,
+    graph_input: Any,
+    config: RunnableConfig,
+    options: dict[str, Any],
+    shaper: StreamShaper,
+    with_events: bool,
 ) -> AsyncIterator[tuple[str, Any]]:
     """Drive the graph; yield the (event, data) pairs its stream becomes. With the `events`
     mode the graph runs under astream_events, whose root on_chain_stream events carry the

@@ -121,4 +121,3 @@ class Worker:
         async with self.rt.storage.transaction() as tx:
             assistant = await tx.get_assistant(run.assistant_id)
         return assistant.graph_id if assistant else next(iter(self.rt.graphs.specs))
-

@@ -20,8 +20,14 @@ MAX_ANSWERS_PER_TASK = 16
 
 # Client mode -> langgraph mode. "events" (astream_events) is not a langgraph stream mode.
 LANGGRAPH_MODE = {
-    "values": "values", "updates": "updates", "custom": "custom", "debug": "debug",
-    "tasks": "tasks", "checkpoints": "checkpoints", "messages-tuple": "messages", "messages": "messages",
+    "values": "values",
+    "updates": "updates",
+    "custom": "custom",
+    "debug": "debug",
+    "tasks": "tasks",
+    "checkpoints": "checkpoints",
+    "messages-tuple": "messages",
+    "messages": "messages",
 }
 
 

@@ -150,3 +150,31 @@ ON CONFLICT (thread_id, interrupt_id) DO UPDATE SET
     task_id = excluded.task_id, ns = excluded.ns, value = excluded.value,
     response_schema = excluded.response_schema, superseded = 0;
 
+
+-- Rollback of a run in langgraph's own tables (checkpoints, writes; metadata is JSON text).
+-- name: rollback_mark
+CREATE TEMP TABLE IF NOT EXISTS waypost_doomed (checkpoint_id TEXT PRIMARY KEY);
+
+-- name: rollback_clear
+DELETE FROM waypost_doomed;
+
+-- name: rollback_collect
+INSERT INTO waypost_doomed
+SELECT checkpoint_id FROM checkpoints
+WHERE thread_id = :thread_id AND json_extract(CAST(metadata AS TEXT), '$.run_id') = :run_id;
+
+-- name: rollback_writes
+DELETE FROM writes
+WHERE thread_id = :thread_id AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed);
+
+-- name: rollback_checkpoints
+DELETE FROM checkpoints
+WHERE thread_id = :thread_id AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed);
+
+-- The answers a run brought sit as __resume__ writes on the checkpoint it started from;
+-- without them the interrupt it answered is pending again.
+-- name: rollback_answers
+DELETE FROM writes
+WHERE thread_id = :thread_id AND channel = '__resume__' AND checkpoint_id = (
+    SELECT checkpoint_id FROM checkpoints WHERE thread_id = :thread_id AND checkpoint_ns = ''
+    ORDER BY checkpoint_id DESC LIMIT 1);

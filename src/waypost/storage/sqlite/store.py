@@ -54,39 +54,63 @@ def _load(value: str | None) -> Any:
 
 def _assistant(row: sqlite3.Row) -> Assistant:
     return Assistant(
-        assistant_id=row["assistant_id"], graph_id=row["graph_id"], config=_load(row["config"]),
-        context=_load(row["context"]), metadata=_load(row["metadata"]), name=row["name"],
-        description=row["description"], version=row["version"], created_at=row["created_at"],
+        assistant_id=row["assistant_id"],
+        graph_id=row["graph_id"],
+        config=_load(row["config"]),
+        context=_load(row["context"]),
+        metadata=_load(row["metadata"]),
+        name=row["name"],
+        description=row["description"],
+        version=row["version"],
+        created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
 
 
 def _thread(row: sqlite3.Row) -> Thread:
     return Thread(
-        thread_id=row["thread_id"], created_at=row["created_at"], updated_at=row["updated_at"],
-        state_updated_at=row["state_updated_at"], metadata=_load(row["metadata"]),
-        config=_load(row["config"]), status=row["status"], values=_load(row["state_values"]),
-        interrupts=_load(row["interrupts"]), error=_load(row["error"]),
+        thread_id=row["thread_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        state_updated_at=row["state_updated_at"],
+        metadata=_load(row["metadata"]),
+        config=_load(row["config"]),
+        status=row["status"],
+        values=_load(row["state_values"]),
+        interrupts=_load(row["interrupts"]),
+        error=_load(row["error"]),
     )
 
 
 def _run(row: sqlite3.Row) -> Run:
     return Run(
-        run_id=row["run_id"], thread_id=row["thread_id"], assistant_id=row["assistant_id"],
-        created_at=row["created_at"], updated_at=row["updated_at"], status=row["status"],
-        metadata=_load(row["metadata"]), kwargs=_load(row["kwargs"]),
-        multitask_strategy=row["multitask_strategy"], attempt=row["attempt"],
-        available_at=row["available_at"], output=_load(row["output"]),
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        assistant_id=row["assistant_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        status=row["status"],
+        metadata=_load(row["metadata"]),
+        kwargs=_load(row["kwargs"]),
+        multitask_strategy=row["multitask_strategy"],
+        attempt=row["attempt"],
+        available_at=row["available_at"],
+        output=_load(row["output"]),
         temporary=bool(row["temporary"]),
     )
 
 
 def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
     return PendingInterrupt(
-        thread_id=row["thread_id"], interrupt_id=row["interrupt_id"], task_id=row["task_id"],
-        ns=_load(row["ns"]), value=_load(row["value"]),
-        response_schema=_load(row["response_schema"]), created_at=row["created_at"],
-        answered_by_run=row["answered_by_run"], superseded=bool(row["superseded"]),
+        thread_id=row["thread_id"],
+        interrupt_id=row["interrupt_id"],
+        task_id=row["task_id"],
+        ns=_load(row["ns"]),
+        value=_load(row["value"]),
+        response_schema=_load(row["response_schema"]),
+        created_at=row["created_at"],
+        answered_by_run=row["answered_by_run"],
+        superseded=bool(row["superseded"]),
     )
 
 
@@ -102,9 +126,7 @@ class SqliteTx(Tx):
         except sqlite3.Error as exc:
             raise StorageError(f"{name}: {exc}") from exc
 
-    def _search(
-        self, name: str, params: dict[str, Any], page: Page, order: str
-    ) -> tuple[list[sqlite3.Row], int]:
+    def _search(self, name: str, params: dict[str, Any], page: Page, order: str) -> tuple[list[sqlite3.Row], int]:
         """A page of rows and the total match count (a window count rides on each row)."""
         rows = self._exec(name, {**params, "limit": page.limit, "offset": page.offset}, order).fetchall()
         if rows:
@@ -121,7 +143,9 @@ class SqliteTx(Tx):
     # assistants
     async def put_assistant(self, a: Assistant, *, new_version: bool) -> None:
         params = {
-            **a.as_dict(), "config": _json(a.config), "context": _json(a.context),
+            **a.as_dict(),
+            "config": _json(a.config),
+            "context": _json(a.context),
             "metadata": _json(a.metadata),
         }
         self._exec("put_assistant", params)
@@ -140,7 +164,8 @@ class SqliteTx(Tx):
         rows, total = self._search(
             "search_assistants",
             {"graph_id": f.graph_id, "name": f.name, "metadata": _json(f.metadata or {})},
-            page, _order(page, ASSISTANT_SORT, "created_at"),
+            page,
+            _order(page, ASSISTANT_SORT, "created_at"),
         )
         return [_assistant(r) for r in rows], total
 
@@ -149,8 +174,12 @@ class SqliteTx(Tx):
     ) -> list[Assistant]:
         rows = self._exec(
             "assistant_versions",
-            {"assistant_id": assistant_id, "metadata": _json(metadata or {}),
-             "limit": page.limit, "offset": page.offset},
+            {
+                "assistant_id": assistant_id,
+                "metadata": _json(metadata or {}),
+                "limit": page.limit,
+                "offset": page.offset,
+            },
         ).fetchall()
         return [_assistant(r) for r in rows]
 
@@ -161,10 +190,16 @@ class SqliteTx(Tx):
     # threads
     def _thread_params(self, t: Thread) -> dict[str, Any]:
         return {
-            "thread_id": t.thread_id, "created_at": t.created_at, "updated_at": t.updated_at,
-            "state_updated_at": t.state_updated_at, "metadata": _json(t.metadata),
-            "config": _json(t.config), "status": t.status, "state_values": _json(t.values),
-            "interrupts": _json(t.interrupts), "error": _json(t.error),
+            "thread_id": t.thread_id,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+            "state_updated_at": t.state_updated_at,
+            "metadata": _json(t.metadata),
+            "config": _json(t.config),
+            "status": t.status,
+            "state_values": _json(t.values),
+            "interrupts": _json(t.interrupts),
+            "error": _json(t.error),
         }
 
     async def insert_thread(self, t: Thread) -> None:
@@ -185,21 +220,33 @@ class SqliteTx(Tx):
     async def search_threads(self, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]:
         rows, total = self._search(
             "search_threads",
-            {"status": f.status, "ids": _json(f.ids), "metadata": _json(f.metadata or {}),
-             "values": _json(f.values or {})},
-            page, _order(page, THREAD_SORT, "created_at"),
+            {
+                "status": f.status,
+                "ids": _json(f.ids),
+                "metadata": _json(f.metadata or {}),
+                "values": _json(f.values or {}),
+            },
+            page,
+            _order(page, THREAD_SORT, "created_at"),
         )
         return [_thread(r) for r in rows], total
 
     # runs
     def _run_params(self, r: Run) -> dict[str, Any]:
         return {
-            "run_id": r.run_id, "thread_id": r.thread_id, "assistant_id": r.assistant_id,
-            "created_at": r.created_at, "updated_at": r.updated_at,
-            "available_at": r.available_at or r.created_at, "status": r.status,
-            "metadata": _json(r.metadata), "kwargs": _json(r.kwargs),
-            "multitask_strategy": r.multitask_strategy, "attempt": r.attempt,
-            "output": _json(r.output), "temporary": int(r.temporary),
+            "run_id": r.run_id,
+            "thread_id": r.thread_id,
+            "assistant_id": r.assistant_id,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+            "available_at": r.available_at or r.created_at,
+            "status": r.status,
+            "metadata": _json(r.metadata),
+            "kwargs": _json(r.kwargs),
+            "multitask_strategy": r.multitask_strategy,
+            "attempt": r.attempt,
+            "output": _json(r.output),
+            "temporary": int(r.temporary),
         }
 
     async def insert_run(self, r: Run) -> None:
@@ -260,9 +307,15 @@ class SqliteTx(Tx):
     async def upsert_interrupt(self, i: PendingInterrupt) -> None:
         self._exec(
             "upsert_interrupt",
-            {"thread_id": i.thread_id, "interrupt_id": i.interrupt_id, "task_id": i.task_id,
-             "ns": _json(i.ns), "value": _json(i.value),
-             "response_schema": _json(i.response_schema), "created_at": i.created_at},
+            {
+                "thread_id": i.thread_id,
+                "interrupt_id": i.interrupt_id,
+                "task_id": i.task_id,
+                "ns": _json(i.ns),
+                "value": _json(i.value),
+                "response_schema": _json(i.response_schema),
+                "created_at": i.created_at,
+            },
         )
 
 
@@ -317,37 +370,21 @@ class SqliteStorage(Storage):
                 self._conn.execute("COMMIT")
 
     async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
-        # langgraph's SQLite saver has no delete-by-run; its tables are plain and documented
-        # (checkpoints, writes), and its metadata column is JSON text.
+        # langgraph's SQLite saver has no delete-by-run; its two tables are simple, so the
+        # rollback goes through the saver's own connection and lock.
         saver = self.checkpointer
+        params = {"thread_id": thread_id, "run_id": run_id}
         async with saver.lock:
-            conn = saver.conn
-            await conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS waypost_doomed (checkpoint_id TEXT PRIMARY KEY)"
-            )
-            await conn.execute("DELETE FROM waypost_doomed")
-            await conn.execute(
-                "INSERT INTO waypost_doomed SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? "
-                "AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
-                (thread_id, run_id),
-            )
-            await conn.execute(
-                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed)",
-                (thread_id,),
-            )
-            await conn.execute(
-                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed)",
-                (thread_id,),
-            )
-            # The answers the run brought sit as __resume__ writes on the checkpoint it started
-            # from; without them the rolled-back interrupt is pending again.
-            await conn.execute(
-                "DELETE FROM writes WHERE thread_id = ? AND channel = '__resume__' AND checkpoint_id = "
-                "(SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
-                "ORDER BY checkpoint_id DESC LIMIT 1)",
-                (thread_id, thread_id),
-            )
-            await conn.commit()
+            for name in (
+                "rollback_mark",
+                "rollback_clear",
+                "rollback_collect",
+                "rollback_writes",
+                "rollback_checkpoints",
+                "rollback_answers",
+            ):
+                await saver.conn.execute(self._queries[name], params)
+            await saver.conn.commit()
 
     async def migrate(self) -> list[str]:
         assert self._conn is not None, "storage is not open"
