@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from waypost.api.http import check_uuid, json_response, page_headers, parse_body, query_bool, runtime
+from waypost.api.http import check_select, check_uuid, json_response, page_response, parse_body, query_bool, runtime
 from waypost.api.schemas import (
     AssistantCount,
     AssistantCreate,
@@ -57,17 +57,14 @@ async def create_assistant(request: Request) -> Response:
 @router.post("/assistants/search")
 async def search_assistants(request: Request) -> Response:
     b = await parse_body(request, AssistantSearch, empty_ok=True)
-    if b.select and (unknown := set(b.select) - ASSISTANT_FIELDS):
-        raise InvalidInput(f"unknown select fields: {', '.join(sorted(unknown))}")
+    check_select(b.select, ASSISTANT_FIELDS)
     found, total = await assistants.search(
         runtime(request),
         AssistantFilter(b.metadata, b.graph_id, b.name),
         Page(b.limit, b.offset, b.sort_by, b.sort_order),
     )
     rows = [a.as_dict() for a in found]
-    if b.select:
-        rows = [{k: v for k, v in r.items() if k in b.select} for r in rows]
-    return json_response(rows, headers=page_headers(total, b.offset, len(rows)))
+    return page_response(rows, b.select, total, b.offset)
 
 
 @router.post("/assistants/count")

@@ -98,3 +98,15 @@ def page_headers(total: int, offset: int, count: int) -> dict[str, str]:
     if offset + count < total:
         headers["X-Pagination-Next"] = str(offset + count)
     return headers
+
+
+def check_select(select: list[str] | None, allowed: set[str]) -> None:
+    if select and (unknown := set(select) - allowed):
+        raise InvalidInput(f"unknown select fields: {', '.join(sorted(unknown))}")
+
+
+def page_response(rows: list[dict[str, Any]], select: list[str] | None, total: int, offset: int) -> Response:
+    """A search page: rows cut to the `select`ed fields, with the pagination headers."""
+    if select:
+        rows = [{k: v for k, v in r.items() if k in select} for r in rows]
+    return json_response(rows, headers=page_headers(total, offset, len(rows)))

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from waypost.api.http import json_response, page_headers, parse_body, query_bool, query_list, runtime, thread_uuid
+from waypost.api.http import (
+    check_select,
+    json_response,
+    page_response,
+    parse_body,
+    query_bool,
+    query_list,
+    runtime,
+    thread_uuid,
+)
 from waypost.api.schemas import (
     HistoryRequest,
     StateAtCheckpoint,
@@ -15,7 +24,6 @@ from waypost.api.schemas import (
     ThreadPatch,
     ThreadSearch,
 )
-from waypost.errors import InvalidInput
 from waypost.operations import threads
 from waypost.storage.base import Page, ThreadFilter
 
@@ -47,8 +55,7 @@ async def create_thread(request: Request) -> Response:
 @router.post("/threads/search")
 async def search_threads(request: Request) -> Response:
     body = await parse_body(request, ThreadSearch, empty_ok=True)
-    if body.select and (unknown := set(body.select) - THREAD_FIELDS):
-        raise InvalidInput(f"unknown select fields: {', '.join(sorted(unknown))}")
+    check_select(body.select, THREAD_FIELDS)
     found, total = await threads.search(
         runtime(request),
         ThreadFilter(
@@ -60,9 +67,7 @@ async def search_threads(request: Request) -> Response:
         Page(body.limit, body.offset, body.sort_by, body.sort_order),
     )
     rows = [t.as_dict() for t in found]
-    if body.select:
-        rows = [{k: v for k, v in r.items() if k in body.select} for r in rows]
-    return json_response(rows, headers=page_headers(total, body.offset, len(rows)))
+    return page_response(rows, body.select, total, body.offset)
 
 
 @router.post("/threads/count")
