@@ -1,0 +1,130 @@
+"""Webhooks: a real HTTP receiver on a local port gets the finished run, with a retry after
+a failed delivery; a dead receiver changes nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from langgraph_sdk.client import LangGraphClient
+
+from tests.serverproc import free_port
+from tests.stream.helpers import eventually, wait_status
+
+
+@dataclass
+class Receiver:
+    """A minimal HTTP/1.1 server: records each request, answers 500 to the first
+    `failures` of them and 200 afterwards, one request per connection."""
+
+    failures: int = 0
+    requests: list[dict] = field(default_factory=list)
+    port: int = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            request_line, *header_lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = request_line.split(" ", 2)
+            headers = {}
+            for line in header_lines:
+                if line:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
+            status = b"500 Internal Server Error" if len(self.requests) <= self.failures else b"200 OK"
+            writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver(failures=1)
+    server = await asyncio.start_server(r.handle, "127.0.0.1", 0)
+    r.port = server.sockets[0].getsockname()[1]
+    try:
+        yield r
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def _requests(r: Receiver, n: int, within: float = 10.0) -> list[dict]:
+    async def probe() -> list[dict]:
+        return list(r.requests)
+
+    return await eventually(probe, lambda reqs: len(reqs) >= n, within=within, what=f"{n} webhook POSTs")
+
+
+async def test_webhook_is_retried_after_a_failure(receiver: Receiver, client: LangGraphClient, thread_id: str) -> None:
+    run = await client.runs.create(thread_id, "agent", input={"some_text": "hooked"}, webhook=receiver.url())
+    first, second = (await _requests(receiver, 2))[:2]
+
+    for req in (first, second):
+        assert req["method"] == "POST" and req["path"] == "/hook", req
+        assert req["headers"].get("content-type", "").startswith("application/json"), req["headers"]
+    payload = json.loads(second["body"])
+    assert payload["run_id"] == run["run_id"]
+    assert payload["thread_id"] == thread_id
+    assert payload["status"] == "success"
+    assert payload["values"]["some_text"] == "hooked"
+    (item,) = payload["values"]["__interrupt__"]
+    assert item["value"] == {"text_to_revise": "hooked"}
+    for key in ("run_started_at", "run_ended_at", "webhook_sent_at", "assistant_id", "created_at", "kwargs"):
+        assert key in payload, (key, payload)
+    assert payload["kwargs"]["webhook"] == receiver.url()
+    # the retry carries the same run
+    retried = json.loads(first["body"])
+    assert {k: v for k, v in retried.items() if k != "webhook_sent_at"} == {
+        k: v for k, v in payload.items() if k != "webhook_sent_at"
+    }
+
+    # delivered: no further attempts (the next backoff step would be 1 s after the second)
+    await asyncio.sleep(1.5)
+    assert len(receiver.requests) == 2, [r["path"] for r in receiver.requests]
+    assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"
+
+
+async def test_webhook_for_a_failed_run(receiver: Receiver, client: LangGraphClient, thread_id: str) -> None:
+    receiver.failures = 0
+    run = await client.runs.create(thread_id, "failing", input={"some_text": "x"}, webhook=receiver.url("/failed"))
+    (req,) = (await _requests(receiver, 1))[:1]
+    payload = json.loads(req["body"])
+    assert req["path"] == "/failed"
+    assert payload["run_id"] == run["run_id"] and payload["status"] == "error", payload
+    assert payload["error"] == {"error": "ValueError", "message": "boom"}, payload
+
+
+async def test_webhook_to_a_dead_port_changes_nothing(
+    http: httpx.AsyncClient, client: LangGraphClient, thread_id: str
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/hook"
+    run = await client.runs.create(thread_id, "agent", input={"some_text": "no one listens"}, webhook=dead)
+    result = await asyncio.wait_for(client.runs.join(thread_id, run["run_id"]), 10)
+    assert result["some_text"] == "no one listens"
+    assert result["__interrupt__"][0]["value"] == {"text_to_revise": "no one listens"}
+    await wait_status(client, thread_id, run["run_id"], "success")
+    thread = await client.threads.get(thread_id)
+    assert thread["status"] == "interrupted", thread
+    # the server is fine and the thread takes the answer
+    assert (await http.get("/ok")).status_code == 200
+    resumed = await client.runs.wait(thread_id, "agent", command={"resume": "answered"})
+    assert resumed == {"some_text": "answered"}
+
+
+async def test_webhook_must_be_a_url(http: httpx.AsyncClient, thread_id: str) -> None:
+    resp = await http.post(
+        f"/threads/{thread_id}/runs",
+        json={"assistant_id": "agent", "input": {"some_text": "x"}, "webhook": "nope"},
+    )
+    assert resp.status_code == 422, resp.text
