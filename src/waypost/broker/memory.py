@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 RESUMABLE_TTL_S = 600.0
 
@@ -52,29 +53,32 @@ class _RunChannel:
 
 class MemoryBroker:
     def __init__(self) -> None:
-        self._done: dict[str, list[asyncio.Event]] = defaultdict(list)
+        self._done: dict[str, list[asyncio.Future[Any]]] = defaultdict(list)
         self._runs: dict[str, _RunChannel] = {}
         self._threads: dict[str, list[Queue]] = defaultdict(list)
         self._work_listeners: list[Callable[[], None]] = []
         self._seq = itertools.count()
 
     # run completion
-    def watch_run(self, run_id: str) -> asyncio.Event:
-        """An event set when run_id ends. Call before checking storage, then await it."""
-        event = asyncio.Event()
-        self._done[run_id].append(event)
-        return event
+    def watch_run(self, run_id: str) -> asyncio.Future[Any]:
+        """A future resolved when run_id ends, with the final run as the worker last saw it
+        (storage stays the truth; this copy serves runs deleted on completion). Call before
+        checking storage, then await it."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._done[run_id].append(future)
+        return future
 
-    def unwatch_run(self, run_id: str, event: asyncio.Event) -> None:
-        events = self._done.get(run_id)
-        if events and event in events:
-            events.remove(event)
-            if not events:
+    def unwatch_run(self, run_id: str, future: asyncio.Future[Any]) -> None:
+        futures = self._done.get(run_id)
+        if futures and future in futures:
+            futures.remove(future)
+            if not futures:
                 del self._done[run_id]
 
-    def run_done(self, run_id: str) -> None:
-        for event in self._done.pop(run_id, []):
-            event.set()
+    def run_done(self, run_id: str, final: Any = None) -> None:
+        for future in self._done.pop(run_id, []):
+            if not future.done():
+                future.set_result(final)
         channel = self._runs.get(run_id)
         if channel is not None:
             for queue in channel.subscribers:

@@ -160,18 +160,21 @@ async def delete(rt: Runtime, thread_id: str, run_id: str) -> None:
 
 
 async def finished(rt: Runtime, run_id: str) -> Run | None:
-    """Wait for a run to end and return it (None if it was deleted meanwhile). No polling:
-    the broker's signal wakes us, and the answer is read from storage."""
-    while True:
-        event = rt.broker.watch_run(run_id)
-        try:
-            async with rt.storage.transaction() as tx:
-                run = await tx.get_run(run_id)
-            if run is None or run.status not in INFLIGHT:
-                return run
-            await event.wait()
-        finally:
-            rt.broker.unwatch_run(run_id, event)
+    """Wait for a run to end and return it (None if it is gone). No polling: the broker's
+    signal wakes us, and the answer is read from storage, or taken from the signal when the
+    run was deleted on completion (stateless runs)."""
+    signal = rt.broker.watch_run(run_id)
+    try:
+        async with rt.storage.transaction() as tx:
+            run = await tx.get_run(run_id)
+        if run is None or run.status not in INFLIGHT:
+            return run
+        final = await signal
+        async with rt.storage.transaction() as tx:
+            run = await tx.get_run(run_id)
+        return run if run is not None and run.status not in INFLIGHT else final
+    finally:
+        rt.broker.unwatch_run(run_id, signal)
 
 
 def result_of(run: Run | None) -> Any:
@@ -223,7 +226,7 @@ async def cancel(rt: Runtime, thread_id: str, run_id: str, action: str) -> Run:
             thread = await tx.get_thread(thread_id)
             if thread is not None and not await tx.inflight_runs(thread_id):
                 await tx.update_thread(thread.replace(status="interrupted" if thread.interrupts else "idle"))
-        rt.broker.run_done(run_id)
+        rt.broker.run_done(run_id, run.replace(status="interrupted"))
     elif rt.worker is not None:
         rt.worker.cancel(run_id, action)
     return run

@@ -80,7 +80,10 @@ def pending_interrupts(thread_id: str, snapshot: StateSnapshot) -> list[PendingI
     return out
 
 
-def render_snapshot(s: StateSnapshot, prefix: list[str] | None = None) -> dict[str, Any]:
+def render_snapshot(s: StateSnapshot, prefix: list[str] | None = None, *, nested: bool = True) -> dict[str, Any]:
+    """A StateSnapshot as clients see it. Read the snapshot with subgraphs so interrupt `ns`
+    is exact; `nested=False` then leaves each subgraph task's `state` out (its `checkpoint`
+    says where it is), as when a client did not ask for subgraphs."""
     prefix = prefix or []
     tasks = []
     all_interrupts = []
@@ -89,6 +92,11 @@ def render_snapshot(s: StateSnapshot, prefix: list[str] | None = None) -> dict[s
         items = [interrupt_item(i, _interrupt_ns(t, i.id, prefix)) for i in t.interrupts]
         all_interrupts.extend(items)
         child = t.state
+        if isinstance(child, StateSnapshot):
+            checkpoint = None if nested else _task_checkpoint(child)
+            state = render_snapshot(child, seg) if nested else None
+        else:
+            checkpoint, state = checkpoint_of(child), None
         tasks.append(
             {
                 "id": t.id,
@@ -96,8 +104,8 @@ def render_snapshot(s: StateSnapshot, prefix: list[str] | None = None) -> dict[s
                 "path": list(t.path),
                 "error": None if t.error is None else f"{type(t.error).__name__}: {t.error}",
                 "interrupts": items,
-                "checkpoint": checkpoint_of(child) if isinstance(child, dict) else None,
-                "state": render_snapshot(child, seg) if isinstance(child, StateSnapshot) else None,
+                "checkpoint": checkpoint,
+                "state": state,
                 "result": serde.to_jsonable(t.result) if t.result is not None else None,
             }
         )
@@ -115,6 +123,12 @@ def render_snapshot(s: StateSnapshot, prefix: list[str] | None = None) -> dict[s
         "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
         "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
     }
+
+
+def _task_checkpoint(child: StateSnapshot) -> dict[str, Any] | None:
+    """Where a subgraph task's state lives, without the state itself."""
+    c = (child.config or {}).get("configurable", {})
+    return {"thread_id": c.get("thread_id"), "checkpoint_ns": c.get("checkpoint_ns", "")}
 
 
 async def read_state(

@@ -111,12 +111,12 @@ async def get_state(
 ) -> dict[str, Any]:
     thread = await get(rt, thread_id)
     graph = await _graph_for(rt, thread)
-    snapshot = await read_state(graph, thread_id, checkpoint=checkpoint, subgraphs=subgraphs) if graph else None
+    snapshot = await read_state(graph, thread_id, checkpoint=checkpoint, subgraphs=True) if graph else None
     if snapshot is None:
         if checkpoint and checkpoint.get("checkpoint_id"):
             raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found on thread {thread_id}")
         return select_fields(dict(EMPTY_STATE), select)
-    return select_fields(render_snapshot(snapshot), select)
+    return select_fields(render_snapshot(snapshot, nested=subgraphs), select)
 
 
 async def apply_snapshot(

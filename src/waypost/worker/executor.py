@@ -176,8 +176,9 @@ async def finish(
     delete_thread = run.temporary and run.kwargs.get("on_completion", "delete") == "delete"
     async with rt.storage.transaction() as tx:
         current = await tx.get_run(run.run_id)  # None when rolled back or deleted meanwhile
+        final = (current or run).replace(status=status, output=output, updated_at=now_iso())
         if current is not None:
-            await tx.update_run(current.replace(status=status, output=output, updated_at=now_iso()))
+            await tx.update_run(final)
         thread = await tx.get_thread(run.thread_id)
         if thread is not None:
             others = [r for r in await tx.inflight_runs(run.thread_id) if r.run_id != run.run_id]
@@ -189,4 +190,4 @@ async def finish(
         rt.webhooks.send(run.kwargs["webhook"], webhook_payload(run, status, output, started_at))
     if delete_thread:
         await rt.storage.checkpointer.adelete_thread(run.thread_id)
-    rt.broker.run_done(run.run_id)
+    rt.broker.run_done(run.run_id, final if current is not None else None)

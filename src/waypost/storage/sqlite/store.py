@@ -343,6 +343,10 @@ class SqliteStorage(Storage):
         await self._aconn.execute("PRAGMA synchronous=NORMAL")
         self._saver = AsyncSqliteSaver(self._aconn)
         await self._saver.setup()
+        # One writer lock for the whole process. The saver holds its lock from INSERT to
+        # COMMIT; if our BEGIN IMMEDIATE ran (blocking the loop) inside that window, the
+        # saver could never reach its COMMIT and both would wait out the busy timeout.
+        self._lock = self._saver.lock
         return self
 
     async def __aexit__(self, *exc: object) -> None:
