@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_type_hints
 
-from langgraph.pregel import Pregel
+import typing_extensions
+from typing_extensions import is_typeddict
 
 from waypost import serde
 from waypost.models import Assistant
@@ -19,22 +20,34 @@ def _safe(fn: Any) -> Any:
 
 
 def _schemas(graph: Any) -> dict[str, Any]:
+    builder = getattr(graph, "builder", None)
     context_schema = getattr(graph, "context_schema", None)
+
+    def from_builder(attr: str, fallback: Any) -> Any:
+        # langgraph asks pydantic, which refuses typing.TypedDict before Python 3.12;
+        # rebuilding the TypedDict with typing_extensions describes the same state.
+        try:
+            return serde.to_jsonable(fallback())
+        except Exception:
+            tp = getattr(builder, attr, None)
+            return _safe(lambda: _type_schema(tp)) if tp is not None else None
+
     return {
-        "input_schema": _safe(graph.get_input_jsonschema),
-        "output_schema": _safe(graph.get_output_jsonschema),
-        "state_schema": _safe(
-            lambda: graph.get_output_jsonschema() if not hasattr(graph, "builder") else _state_schema(graph)
-        ),
+        "input_schema": from_builder("input_schema", graph.get_input_jsonschema),
+        "output_schema": from_builder("output_schema", graph.get_output_jsonschema),
+        "state_schema": from_builder("state_schema", lambda: _type_schema(builder.state_schema)),
         "config_schema": _safe(graph.get_config_jsonschema),
         "context_schema": _safe(graph.get_context_jsonschema) if context_schema is not None else None,
     }
 
 
-def _state_schema(graph: Pregel) -> Any:
+def _type_schema(tp: Any) -> Any:
     from pydantic import TypeAdapter
 
-    return TypeAdapter(graph.builder.state_schema).json_schema()  # type: ignore[attr-defined]
+    if isinstance(tp, type) and is_typeddict(tp):
+        make: Any = typing_extensions.TypedDict
+        tp = make(tp.__name__, get_type_hints(tp, include_extras=True), total=getattr(tp, "__total__", True))
+    return TypeAdapter(tp).json_schema()
 
 
 async def graph_schemas(rt: Runtime, assistant: Assistant) -> dict[str, Any]:
