@@ -20,7 +20,7 @@ def _safe(fn: Any) -> Any:
 
 
 def _schemas(graph: Any) -> dict[str, Any]:
-    builder = getattr(graph, "builder", None)
+    builder: Any = getattr(graph, "builder", None)
     context_schema = getattr(graph, "context_schema", None)
 
     def from_builder(attr: str, fallback: Any) -> Any:
