@@ -99,9 +99,12 @@ async def execute(rt: Runtime, run: Run) -> str:
         shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")))
         streaming = rt.broker.wants_events(run.run_id)
         context = {**assistant.context, **(k.get("context") or {})}
+        # Streaming a graph with subgraphs: stream theirs too (and drop their parts unless the
+        # client asked for them) so interrupts raised inside carry their full `ns`.
+        inner = bool(k.get("subgraphs")) or (streaming and any(True for _ in graph.get_subgraphs()))
         options = dict(
             stream_mode=shaper.langgraph_modes(track_tasks=streaming),
-            subgraphs=bool(k.get("subgraphs")),
+            subgraphs=inner,
             interrupt_before=k.get("interrupt_before"),
             interrupt_after=k.get("interrupt_after"),
             durability=k.get("durability") or "async",

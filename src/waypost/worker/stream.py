@@ -51,6 +51,8 @@ class StreamShaper:
     def _items(self, interrupts: Any) -> list[dict[str, Any]]:
         out = []
         for intr in interrupts or ():
+            if isinstance(intr, dict) and "id" in intr:  # the tasks mode gives them as dicts
+                intr = Interrupt(intr.get("value"), intr["id"], response_schema=intr.get("response_schema"))
             if isinstance(intr, Interrupt):
                 out.append(interrupt_item(intr, self._ns_of(intr.id)))
         return out
@@ -71,12 +73,14 @@ class StreamShaper:
 
     def shape(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
         """The (event name, data) pairs one langgraph chunk becomes; often one, maybe none."""
+        if mode == "tasks" and isinstance(chunk, dict) and "input" in chunk:  # a task started
+            self._tasks.append([*ns, f"{chunk.get('name')}:{chunk.get('id')}"])
         if ns and not self.subgraphs:
-            return []
+            # Subgraph parts are streamed only to learn their tasks' namespaces; their tokens
+            # still go out un-namespaced, as langgraph sends them without subgraphs.
+            return self._messages(chunk, "") if mode == "messages" else []
         suffix = "|" + "|".join(ns) if ns else ""
         if mode == "tasks":
-            if isinstance(chunk, dict) and "input" in chunk:  # a task started
-                self._tasks.append([*ns, f"{chunk.get('name')}:{chunk.get('id')}"])
             if "tasks" not in self.requested:
                 return []
             return [("tasks" + suffix, self._with_items_tasks(chunk))]
