@@ -1,0 +1,204 @@
+"""Threads: rows, deletion with their runs and interrupts, and search."""
+
+from __future__ import annotations
+
+from tests.storage import factories as f
+from waypost.models import Thread
+from waypost.storage.base import Page, Storage, ThreadFilter
+
+
+async def _insert(storage: Storage, *threads: Thread) -> None:
+    async with storage.transaction() as tx:
+        for t in threads:
+            await tx.insert_thread(t)
+
+
+async def _search(storage: Storage, flt: ThreadFilter | None = None, page: Page | None = None) -> tuple[list[str], int]:
+    async with storage.transaction() as tx:
+        found, total = await tx.search_threads(flt or ThreadFilter(), page or Page(limit=100))
+    return [t.thread_id for t in found], total
+
+
+async def test_insert_get_roundtrip(storage: Storage) -> None:
+    t = f.thread(
+        status="interrupted", metadata={"graph_id": "agent", "owner": {"id": 7}},
+        values={"some_text": "hi", "messages": [{"role": "user", "content": "x"}], "n": None},
+        interrupts={"task-1": [{"id": "abc", "value": {"q": 1}}]}, config={"tags": ["t"]},
+        error={"error": "ValueError", "message": "boom"},
+    )
+    await _insert(storage, t)
+    async with storage.transaction() as tx:
+        assert await tx.get_thread(t.thread_id) == t
+        assert await tx.get_thread(f.new_id()) is None
+
+
+async def test_values_may_be_none_or_not_a_dict(storage: Storage) -> None:
+    empty = f.thread(values=None)
+    listy = f.thread(values=[1, "two", {"three": 3}])
+    await _insert(storage, empty, listy)
+    async with storage.transaction() as tx:
+        assert (await tx.get_thread(empty.thread_id)) == empty
+        assert (await tx.get_thread(listy.thread_id)) == listy
+
+
+async def test_update(storage: Storage) -> None:
+    t = f.thread(at=1)
+    other = f.thread(at=2)
+    await _insert(storage, t, other)
+    changed = t.replace(
+        status="busy", values={"some_text": "new"}, metadata={"k": "v"}, config={"c": 1},
+        interrupts={"t": [{"id": "i"}]}, error={"error": "E"}, updated_at=f.ts(9), state_updated_at=f.ts(8),
+    )
+    async with storage.transaction() as tx:
+        await tx.update_thread(changed)
+    async with storage.transaction() as tx:
+        assert await tx.get_thread(t.thread_id) == changed
+        assert await tx.get_thread(other.thread_id) == other
+
+
+async def test_delete_removes_its_runs_and_interrupts(storage: Storage) -> None:
+    doomed, kept = f.thread(at=1), f.thread(at=2)
+    await _insert(storage, doomed, kept)
+    doomed_runs = [f.run(doomed.thread_id, at=i) for i in range(3)]
+    kept_run = f.run(kept.thread_id, at=5)
+    shared_id = "0" * 32  # the same interrupt id on both threads
+    async with storage.transaction() as tx:
+        for r in [*doomed_runs, kept_run]:
+            await tx.insert_run(r)
+        await tx.upsert_interrupt(f.interrupt(doomed.thread_id, interrupt_id=shared_id))
+        await tx.upsert_interrupt(f.interrupt(doomed.thread_id))
+        await tx.upsert_interrupt(f.interrupt(kept.thread_id, interrupt_id=shared_id))
+    async with storage.transaction() as tx:
+        assert await tx.delete_thread(doomed.thread_id) is True
+    async with storage.transaction() as tx:
+        assert await tx.get_thread(doomed.thread_id) is None
+        for r in doomed_runs:
+            assert await tx.get_run(r.run_id) is None
+        assert await tx.list_runs(doomed.thread_id, None, Page(limit=10)) == []
+        assert await tx.inflight_runs(doomed.thread_id) == []
+        assert await tx.thread_interrupts(doomed.thread_id) == []
+        # the other thread is untouched
+        assert await tx.get_thread(kept.thread_id) == kept
+        assert await tx.get_run(kept_run.run_id) is not None
+        assert [i.interrupt_id for i in await tx.thread_interrupts(kept.thread_id)] == [shared_id]
+        assert await tx.delete_thread(doomed.thread_id) is False
+    # a thread id can be reused after delete, starting from nothing
+    await _insert(storage, f.thread(thread_id=doomed.thread_id, at=3))
+    async with storage.transaction() as tx:
+        assert await tx.thread_interrupts(doomed.thread_id) == []
+        assert await tx.list_runs(doomed.thread_id, None, Page()) == []
+
+
+# --- search ---------------------------------------------------------------------------------
+
+async def _search_fixture(storage: Storage) -> dict[str, str]:
+    rows = {
+        "t1": f.thread(status="idle", at=1, metadata={"graph_id": "agent", "user": {"id": 1, "roles": ["a"]}},
+                       values={"some_text": "hello", "n": 1}),
+        "t2": f.thread(status="busy", at=2, metadata={"graph_id": "agent", "user": {"id": 2}},
+                       values={"some_text": "bye", "nested": {"k": [1, 2]}}),
+        "t3": f.thread(status="interrupted", at=3, metadata={"graph_id": "other"},
+                       values={"some_text": "hello", "n": 2}),
+        "t4": f.thread(status="idle", at=4, metadata={}, values=None),
+        "t5": f.thread(status="error", at=5, metadata={"graph_id": "agent"}, values={"n": 1}),
+    }
+    await _insert(storage, *rows.values())
+    return {k: v.thread_id for k, v in rows.items()}
+
+
+async def test_search_all_default_order(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    assert await _search(storage) == ([ids[k] for k in ("t5", "t4", "t3", "t2", "t1")], 5)
+
+
+async def test_search_by_status(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    assert await _search(storage, ThreadFilter(status="idle")) == ([ids["t4"], ids["t1"]], 2)
+    assert await _search(storage, ThreadFilter(status="busy")) == ([ids["t2"]], 1)
+    assert await _search(storage, ThreadFilter(status="interrupted")) == ([ids["t3"]], 1)
+    assert await _search(storage, ThreadFilter(status="error")) == ([ids["t5"]], 1)
+
+
+async def test_search_by_ids(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    wanted = [ids["t1"], ids["t3"], f.new_id()]
+    assert await _search(storage, ThreadFilter(ids=wanted)) == ([ids["t3"], ids["t1"]], 2)
+    assert await _search(storage, ThreadFilter(ids=[f.new_id()])) == ([], 0)
+    assert await _search(storage, ThreadFilter(ids=[ids["t2"]], status="idle")) == ([], 0)
+
+
+async def test_search_by_metadata(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    by = lambda md: _search(storage, ThreadFilter(metadata=md))  # noqa: E731
+    assert await by({"graph_id": "agent"}) == ([ids["t5"], ids["t2"], ids["t1"]], 3)
+    assert await by({"graph_id": "agent", "user": {"id": 2}}) == ([ids["t2"]], 1)
+    assert await by({"user": {"id": 1, "roles": ["a"]}}) == ([ids["t1"]], 1)
+    assert await by({"user": {"id": 1}}) == ([], 0)  # nested values match whole
+    assert await by({"graph_id": "Agent"}) == ([], 0)
+    assert await by({"graph_id": "nope"}) == ([], 0)
+
+
+async def test_search_by_values(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    by = lambda v: _search(storage, ThreadFilter(values=v))  # noqa: E731
+    assert await by({"some_text": "hello"}) == ([ids["t3"], ids["t1"]], 2)
+    assert await by({"some_text": "hello", "n": 2}) == ([ids["t3"]], 1)
+    assert await by({"n": 1}) == ([ids["t5"], ids["t1"]], 2)
+    assert await by({"nested": {"k": [1, 2]}}) == ([ids["t2"]], 1)
+    assert await by({"nested": {"k": [1]}}) == ([], 0)
+    assert await by({"some_text": "HELLO"}) == ([], 0)
+
+
+async def test_search_filters_combine(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    flt = ThreadFilter(status="idle", metadata={"graph_id": "agent"}, values={"n": 1})
+    assert await _search(storage, flt) == ([ids["t1"]], 1)
+    flt = ThreadFilter(status="error", values={"some_text": "hello"})
+    assert await _search(storage, flt) == ([], 0)
+
+
+async def test_search_sort(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    asc = await _search(storage, page=Page(limit=10, sort_by="created_at", sort_order="asc"))
+    assert asc == ([ids[k] for k in ("t1", "t2", "t3", "t4", "t5")], 5)
+    assert await _search(storage, page=Page(limit=10, sort_by="created_at", sort_order="ASC")) == asc
+    desc = await _search(storage, page=Page(limit=10, sort_by="created_at", sort_order="desc"))
+    assert desc == ([ids[k] for k in ("t5", "t4", "t3", "t2", "t1")], 5)
+    by_status, _ = await _search(storage, page=Page(limit=10, sort_by="status", sort_order="asc"))
+    # busy < error < idle (x2) < interrupted
+    assert by_status[0] == ids["t2"] and by_status[1] == ids["t5"] and by_status[4] == ids["t3"]
+    assert set(by_status[2:4]) == {ids["t1"], ids["t4"]}
+    by_id, _ = await _search(storage, page=Page(limit=10, sort_by="thread_id", sort_order="asc"))
+    assert by_id == sorted(ids.values())
+
+    # updated_at moves when a thread is updated
+    async with storage.transaction() as tx:
+        t1 = await tx.get_thread(ids["t1"])
+        assert t1 is not None
+        await tx.update_thread(t1.replace(updated_at=f.ts(100), state_updated_at=f.ts(100)))
+    newest, _ = await _search(storage, page=Page(limit=1, sort_by="updated_at", sort_order="desc"))
+    assert newest == [ids["t1"]]
+    oldest_state, _ = await _search(storage, page=Page(limit=1, sort_by="state_updated_at", sort_order="asc"))
+    assert oldest_state == [ids["t2"]]
+    # unknown column: default order, not an error
+    weird = await _search(storage, page=Page(limit=10, sort_by="bogus", sort_order="asc"))
+    assert weird == ([ids[k] for k in ("t1", "t2", "t3", "t4", "t5")], 5)
+
+
+async def test_search_paging_and_total(storage: Storage) -> None:
+    ids = await _search_fixture(storage)
+    order = [ids[k] for k in ("t5", "t4", "t3", "t2", "t1")]
+    assert await _search(storage, page=Page(limit=2)) == (order[:2], 5)
+    assert await _search(storage, page=Page(limit=2, offset=2)) == (order[2:4], 5)
+    assert await _search(storage, page=Page(limit=2, offset=4)) == (order[4:], 5)
+    # offset past the end: no rows, and the total is still right
+    assert await _search(storage, page=Page(limit=2, offset=5)) == ([], 5)
+    assert await _search(storage, page=Page(limit=10, offset=99)) == ([], 5)
+    assert await _search(storage, ThreadFilter(status="idle"), Page(limit=1, offset=1)) == ([ids["t1"]], 2)
+    assert await _search(storage, ThreadFilter(status="idle"), Page(limit=1, offset=7)) == ([], 2)
+    assert await _search(storage, ThreadFilter(status="nope"), Page(limit=1, offset=7)) == ([], 0)
+
+
+async def test_search_empty_database(storage: Storage) -> None:
+    assert await _search(storage) == ([], 0)
+    assert await _search(storage, page=Page(limit=5, offset=10)) == ([], 0)
