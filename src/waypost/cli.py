@@ -75,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     graphs = load_graphs(settings.config_path)  # fail fast, before binding, on a broken config
+    asyncio.run(_check_database(settings.database_url))
     sock = _bind(settings.host, settings.port)
     app = create_app(settings, graphs)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)
@@ -84,7 +85,18 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     asyncio.run(server.serve(sockets=[sock]))
+    if not server.started:
+        return _fail("startup failed; the log above says why")
     return 0
+
+
+async def _check_database(database_url: str) -> None:
+    """Open (and migrate) the database once before serving, so a bad URL or a database
+    another process holds is one clear line, not a failed app startup."""
+    from waypost.storage import open_storage
+
+    async with open_storage(database_url):
+        pass
 
 
 def _migrate(args: argparse.Namespace) -> int:

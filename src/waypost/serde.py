@@ -41,8 +41,9 @@ def schema_of(interrupt: Interrupt) -> dict[str, Any] | None:
     return TypeAdapter(schema).json_schema()
 
 
-def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+def dumps(obj: Any, *, sort_keys: bool = False) -> bytes:
+    option = _OPTIONS | orjson.OPT_SORT_KEYS if sort_keys else _OPTIONS
+    return orjson.dumps(obj, default=_default, option=option)
 
 
 def loads(data: bytes | str) -> Any:

@@ -195,3 +195,11 @@ async def test_search_limit_offset_total(storage: Storage) -> None:
     red = AssistantFilter(metadata={"team": "red"})
     assert await _search(storage, red, Page(limit=1, offset=1)) == ([ids["a1"]], 2)
     assert await _search(storage, red, Page(limit=1, offset=5)) == ([], 2)
+
+
+async def test_search_by_name_folds_case_beyond_ascii(storage: Storage) -> None:
+    a = f.assistant(name="Ärger Überprüfung")
+    async with storage.transaction() as tx:
+        await tx.put_assistant(a, new_version=True)
+    assert await _search(storage, AssistantFilter(name="äRGER")) == ([a.assistant_id], 1)
+    assert await _search(storage, AssistantFilter(name="ÜBERPRÜF")) == ([a.assistant_id], 1)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from waypost.errors import ConfigError
 from waypost.storage import open_storage
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite import store as sqlite_store
@@ -137,3 +138,16 @@ def test_query_names_are_unique(dialect: str) -> None:
     names = re.findall(r"^--\s*name:\s*(\w+)\s*$", text, re.MULTILINE)
     duplicates = sorted({n for n in names if names.count(n) > 1})
     assert not duplicates, f"{dialect}/queries.sql defines these more than once: {duplicates}"
+
+
+async def test_one_process_per_sqlite_file(tmp_path: Path) -> None:
+    """Embedded mode: a second opener of the same file is refused with a clear error (its
+    worker would take over runs the first process is executing), and a closed or crashed
+    holder frees the file."""
+    url = f"sqlite:///{tmp_path / 'waypost.sqlite'}"
+    async with open_storage(url):
+        with pytest.raises(ConfigError, match="in use by waypost"):
+            async with open_storage(url):
+                pass
+    async with open_storage(url) as again:
+        assert await again.ping()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.storage import factories as f
 from waypost.models import Thread
 from waypost.storage.base import Page, Storage, ThreadFilter
@@ -202,3 +204,27 @@ async def test_search_paging_and_total(storage: Storage) -> None:
 async def test_search_empty_database(storage: Storage) -> None:
     assert await _search(storage) == ([], 0)
     assert await _search(storage, page=Page(limit=5, offset=10)) == ([], 0)
+
+
+async def _ids_matching(storage: Storage, **filters: Any) -> set[str]:
+    async with storage.transaction() as tx:
+        found, _ = await tx.search_threads(ThreadFilter(**filters), Page(limit=100))
+    return {t.thread_id for t in found}
+
+
+async def test_filters_compare_json_values_exactly(storage: Storage) -> None:
+    nested = f.thread(metadata={"cfg": {"tags": ["a", "b"], "depth": 2}}, values={"ok": True})
+    one = f.thread(metadata={"flag": 1}, values={"ok": 1})
+    missing = f.thread(metadata={"other": "x"})
+    explicit_null = f.thread(metadata={"k": None})
+    async with storage.transaction() as tx:
+        for t in (nested, one, missing, explicit_null):
+            await tx.insert_thread(t)
+    # object key order does not matter; JSON objects are unordered
+    assert await _ids_matching(storage, metadata={"cfg": {"depth": 2, "tags": ["a", "b"]}}) == {nested.thread_id}
+    # true is not 1, in metadata and in values
+    assert await _ids_matching(storage, metadata={"flag": True}) == set()
+    assert await _ids_matching(storage, values={"ok": True}) == {nested.thread_id}
+    assert await _ids_matching(storage, values={"ok": 1}) == {one.thread_id}
+    # a missing key is not null
+    assert await _ids_matching(storage, metadata={"k": None}) == {explicit_null.thread_id}

@@ -143,23 +143,23 @@ async def test_concurrent_claims_never_hand_out_a_run_twice(storage: Storage) ->
             assert [r.status for r in await tx.inflight_runs(t.thread_id)] == ["running", "pending"]
 
 
-async def test_committed_writes_survive_reopening(storage: Storage, database_url: str) -> None:
+async def test_committed_writes_survive_reopening(database_url: str) -> None:
     t = f.thread(values={"some_text": "kept"})
-    async with storage.transaction() as tx:
+    async with open_storage(database_url) as first, first.transaction() as tx:
         await tx.insert_thread(t)
-    async with open_storage(database_url) as again:
-        async with again.transaction() as tx:
-            assert await tx.get_thread(t.thread_id) == t
+    async with open_storage(database_url) as again, again.transaction() as tx:
+        assert await tx.get_thread(t.thread_id) == t
 
 
-async def test_migrate_is_idempotent(storage: Storage, database_url: str) -> None:
-    # entering the storage migrated it; asking again applies nothing
-    assert await storage.migrate() == []
-    assert await storage.migrate() == []
+async def test_migrate_is_idempotent(database_url: str) -> None:
     t = f.thread()
-    async with storage.transaction() as tx:
-        await tx.insert_thread(t)
-    # another process opening the same database migrates nothing and loses nothing
+    async with open_storage(database_url) as storage:
+        # entering the storage migrated it; asking again applies nothing
+        assert await storage.migrate() == []
+        assert await storage.migrate() == []
+        async with storage.transaction() as tx:
+            await tx.insert_thread(t)
+    # opening the database again migrates nothing and loses nothing
     async with open_storage(database_url) as again:
         assert await again.migrate() == []
         async with again.transaction() as tx:

@@ -1,4 +1,6 @@
 -- One named block per query. Parameters are :named. {order} is filled from a whitelist.
+-- Metadata and values filters compare JSON text (`->`), so true is not 1 and a missing key
+-- is not null; objects are stored and compared with sorted keys.
 
 -- name: put_assistant
 INSERT INTO assistants (assistant_id, graph_id, config, context, metadata, name, description,
@@ -28,9 +30,9 @@ DELETE FROM assistant_versions WHERE assistant_id = :assistant_id;
 -- name: search_assistants
 SELECT *, count(*) OVER () AS total FROM assistants a
 WHERE (:graph_id IS NULL OR graph_id = :graph_id)
-  AND (:name IS NULL OR instr(lower(name), lower(:name)) > 0)
+  AND (:name IS NULL OR instr(casefold(name), casefold(:name)) > 0)
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE json_extract(a.metadata, '$."' || f.key || '"') IS NOT f.value)
+                  WHERE (a.metadata -> ('$."' || f.key || '"')) IS NOT (:metadata -> ('$."' || f.key || '"')))
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
@@ -38,7 +40,7 @@ LIMIT :limit OFFSET :offset;
 SELECT *, created_at AS updated_at FROM assistant_versions v
 WHERE assistant_id = :assistant_id
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE json_extract(v.metadata, '$."' || f.key || '"') IS NOT f.value)
+                  WHERE (v.metadata -> ('$."' || f.key || '"')) IS NOT (:metadata -> ('$."' || f.key || '"')))
 ORDER BY version DESC
 LIMIT :limit OFFSET :offset;
 
@@ -75,9 +77,9 @@ SELECT *, count(*) OVER () AS total FROM threads t
 WHERE (:status IS NULL OR status = :status)
   AND (:ids IS NULL OR thread_id IN (SELECT value FROM json_each(:ids)))
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE json_extract(t.metadata, '$."' || f.key || '"') IS NOT f.value)
+                  WHERE (t.metadata -> ('$."' || f.key || '"')) IS NOT (:metadata -> ('$."' || f.key || '"')))
   AND NOT EXISTS (SELECT 1 FROM json_each(:values) f
-                  WHERE json_extract(t.state_values, '$."' || f.key || '"') IS NOT f.value)
+                  WHERE (t.state_values -> ('$."' || f.key || '"')) IS NOT (:values -> ('$."' || f.key || '"')))
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 

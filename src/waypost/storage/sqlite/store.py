@@ -11,11 +11,13 @@ busy timeout arbitrates the single writer.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aiosqlite
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -46,6 +48,11 @@ def _order(page: Page, allowed: set[str], default: str) -> str:
 
 def _json(value: Any) -> str | None:
     return None if value is None else serde.dumps(value).decode()
+
+
+def _canonical(value: Any) -> str | None:
+    """JSON with sorted keys, for what filters compare: metadata, values, the filters."""
+    return None if value is None else serde.dumps(value, sort_keys=True).decode()
 
 
 def _load(value: str | None) -> Any:
@@ -146,7 +153,7 @@ class SqliteTx(Tx):
             **a.as_dict(),
             "config": _json(a.config),
             "context": _json(a.context),
-            "metadata": _json(a.metadata),
+            "metadata": _canonical(a.metadata),
         }
         self._exec("put_assistant", params)
         if new_version:
@@ -163,7 +170,7 @@ class SqliteTx(Tx):
     async def search_assistants(self, f: AssistantFilter, page: Page) -> tuple[list[Assistant], int]:
         rows, total = self._search(
             "search_assistants",
-            {"graph_id": f.graph_id, "name": f.name, "metadata": _json(f.metadata or {})},
+            {"graph_id": f.graph_id, "name": f.name, "metadata": _canonical(f.metadata or {})},
             page,
             _order(page, ASSISTANT_SORT, "created_at"),
         )
@@ -176,7 +183,7 @@ class SqliteTx(Tx):
             "assistant_versions",
             {
                 "assistant_id": assistant_id,
-                "metadata": _json(metadata or {}),
+                "metadata": _canonical(metadata or {}),
                 "limit": page.limit,
                 "offset": page.offset,
             },
@@ -194,10 +201,10 @@ class SqliteTx(Tx):
             "created_at": t.created_at,
             "updated_at": t.updated_at,
             "state_updated_at": t.state_updated_at,
-            "metadata": _json(t.metadata),
+            "metadata": _canonical(t.metadata),
             "config": _json(t.config),
             "status": t.status,
-            "state_values": _json(t.values),
+            "state_values": _canonical(t.values),
             "interrupts": _json(t.interrupts),
             "error": _json(t.error),
         }
@@ -223,8 +230,8 @@ class SqliteTx(Tx):
             {
                 "status": f.status,
                 "ids": _json(f.ids),
-                "metadata": _json(f.metadata or {}),
-                "values": _json(f.values or {}),
+                "metadata": _canonical(f.metadata or {}),
+                "values": _canonical(f.values or {}),
             },
             page,
             _order(page, THREAD_SORT, "created_at"),
@@ -327,11 +334,15 @@ class SqliteStorage(Storage):
         self._conn: sqlite3.Connection | None = None
         self._aconn: aiosqlite.Connection | None = None
         self._saver: AsyncSqliteSaver | None = None
+        self._owner: IO[str] | None = None
 
     async def __aenter__(self) -> SqliteStorage:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._owner = _claim_file(self.path)
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.row_factory = sqlite3.Row
+        # SQLite's lower() folds ASCII only; names are matched like PostgreSQL's ILIKE would.
+        conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v, deterministic=True)
         conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed transaction survives a process crash (kill -9);
         # only a power loss can cost the last commits.
@@ -354,6 +365,8 @@ class SqliteStorage(Storage):
             await self._aconn.close()
         if self._conn is not None:
             self._conn.close()
+        if self._owner is not None:
+            self._owner.close()  # releases the flock
 
     @property
     def checkpointer(self) -> AsyncSqliteSaver:
@@ -413,6 +426,26 @@ class SqliteStorage(Storage):
                 conn.execute("ROLLBACK")
                 raise
         return applied
+
+
+def _claim_file(path: Path) -> IO[str]:
+    """Embedded mode is one process per database file: its worker takes over runs left
+    `running`, which would steal them from a second live process. The lock dies with the
+    process, kill -9 included."""
+    handle = open(path.with_name(path.name + ".lock"), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise ConfigError(
+            f"{path} is in use by waypost (pid {holder}); embedded mode serves one database from one process"
+        ) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _statements(sql: str) -> list[str]:
