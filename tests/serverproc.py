@@ -54,13 +54,20 @@ class ServerProcess:
              "--database-url", self.database_url],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
+        self.wait_ready(timeout_s)
+        return self
+
+    def wait_ready(self, timeout_s: float = 30.0) -> object:
+        """Poll /ok until the server answers; returns its body."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log()}")
             try:
-                if httpx.get(self.url + "/ok", timeout=1.0).status_code == 200:
-                    return self
+                response = httpx.get(self.url + "/ok", timeout=1.0)
+                if response.status_code == 200:
+                    return response.json()
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)

@@ -1,0 +1,108 @@
+"""The command line as a user meets it: clear one-line failures with exit code 2, and
+settings from flags or WAYPOST_* variables."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.serverproc import SEED_CONFIG, ServerProcess, free_port
+
+
+def waypost(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "waypost", *args], capture_output=True, text=True, timeout=60,
+        cwd=cwd, env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_failure(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("waypost: error:") and fragment in lines[0], lines[0]
+
+
+def test_help_names_the_environment_variables() -> None:
+    out = waypost("serve", "--help").stdout
+    for name in ("WAYPOST_CONFIG", "WAYPOST_HOST", "WAYPOST_PORT", "WAYPOST_DATABASE_URL"):
+        assert name in out
+
+
+def test_missing_config_in_the_working_directory(tmp_path: Path) -> None:
+    assert_one_line_failure(waypost("serve", cwd=tmp_path), "config file not found")
+
+
+def test_broken_config_json(tmp_path: Path) -> None:
+    (tmp_path / "langgraph.json").write_text("{not json")
+    assert_one_line_failure(waypost("serve", "--config", str(tmp_path / "langgraph.json")), "cannot read")
+
+
+def test_graph_that_does_not_import(tmp_path: Path) -> None:
+    (tmp_path / "graph.py").write_text("raise RuntimeError('broken on purpose')\n")
+    (tmp_path / "langgraph.json").write_text('{"graphs": {"agent": "./graph.py:graph"}}')
+    result = waypost("serve", "--config", str(tmp_path / "langgraph.json"))
+    assert_one_line_failure(result, "broken on purpose")
+
+
+def test_graph_attribute_missing(tmp_path: Path) -> None:
+    (tmp_path / "graph.py").write_text("x = 1\n")
+    (tmp_path / "langgraph.json").write_text('{"graphs": {"agent": "./graph.py:graph"}}')
+    assert_one_line_failure(waypost("serve", "--config", str(tmp_path / "langgraph.json")), "no attribute 'graph'")
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = waypost(
+            "serve", "--config", str(SEED_CONFIG), "--port", str(port),
+            "--database-url", f"sqlite:///{tmp_path / 'db.sqlite'}",
+        )
+    assert_one_line_failure(result, f"cannot listen on 127.0.0.1:{port}")
+
+
+def test_database_held_by_another_server(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    first = ServerProcess(config=SEED_CONFIG, database_url=url).start()
+    try:
+        result = waypost("serve", "--config", str(SEED_CONFIG), "--port", str(free_port()), "--database-url", url)
+        assert_one_line_failure(result, "in use by waypost")
+        assert httpx.get(first.url + "/ok").json() == {"ok": True}  # the first one is untouched
+    finally:
+        first.stop()
+
+
+def test_environment_variables_configure_serve(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        "WAYPOST_CONFIG": str(SEED_CONFIG), "WAYPOST_PORT": str(port), "WAYPOST_HOST": "127.0.0.1",
+        "WAYPOST_DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite'}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "waypost", "serve"], cwd=tmp_path, env={**os.environ, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        server = ServerProcess(config=SEED_CONFIG, database_url="", port=port)
+        server.proc = proc
+        assert server.wait_ready() == {"ok": True}
+        assistants = httpx.post(f"http://127.0.0.1:{port}/assistants/search", json={}).json()
+        assert [a["graph_id"] for a in assistants] == ["agent"]
+        assert (tmp_path / "env.sqlite").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_migrate_then_default_database_under_dot_waypost(tmp_path: Path) -> None:
+    result = waypost("migrate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".waypost" / "waypost.sqlite").exists()
