@@ -243,3 +243,26 @@ async def test_polling_a_starting_run_never_stalls_the_server(http: httpx.AsyncC
             if poll.json()["status"] not in INFLIGHT:
                 break
         assert poll.json()["status"] == "success"
+
+
+async def test_rollback_gives_back_the_answer_of_the_run_it_stops(
+    http: httpx.AsyncClient, client: LangGraphClient, thread_id: str
+) -> None:
+    """A resume run is rolled back while it works: its answer is undone, so the same
+    interrupt can be answered again, and only the second answer reaches the state."""
+    first = await client.runs.wait(thread_id, "slow_answer", input={"some_text": "draft", "delay": 3})
+    interrupt_id = first["__interrupt__"][0]["id"]
+    answering = await client.runs.create(thread_id, "slow_answer", command={"resume": "first answer"})
+    await wait_status(client, thread_id, answering["run_id"], "running")
+    # without a rollback the interrupt is taken
+    taken = await http.post(
+        f"/threads/{thread_id}/runs",
+        json={"assistant_id": "slow_answer", "command": {"resume": "x"}, "multitask_strategy": "interrupt"},
+    )
+    assert taken.status_code == 409 and "already answered" in taken.json()["detail"]
+    result = await client.runs.wait(
+        thread_id, "slow_answer", command={"resume": {interrupt_id: "second answer"}}, multitask_strategy="rollback"
+    )
+    assert result == {"some_text": "second answer", "delay": 3}
+    await run_gone(http, thread_id, answering["run_id"])
+    assert (await client.threads.get(thread_id))["values"]["some_text"] == "second answer"

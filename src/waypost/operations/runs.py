@@ -93,7 +93,8 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
         available_at=available,
         temporary=stateless,
     )
-    to_cancel: list[Run] = []
+    to_cancel: list[Run] = []  # running: the worker stops them
+    stopped: list[Run] = []  # pending: stopped right here
     async with rt.storage.transaction() as tx:
         thread = await tx.get_thread(tid)
         if thread is None:
@@ -106,20 +107,24 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
             raise Conflict(
                 "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
             )
+        # Stop the in-flight runs first: a rollback gives back the answers they claimed, so
+        # this run may answer the same interrupt again.
+        if inflight and strategy in ("interrupt", "rollback"):
+            for other in inflight:
+                if strategy == "rollback":
+                    await tx.unanswer_interrupts(tid, other.run_id)
+                if other.status == "running":
+                    to_cancel.append(other)
+                elif strategy == "rollback":
+                    await tx.delete_run(other.run_id)
+                    stopped.append(other)
+                else:
+                    stopped.append(other.replace(status="interrupted", updated_at=created))
+                    await tx.update_run(stopped[-1])
         if resume is not None:
             await claim_answers(tx, tid, resume, run.run_id, created)
         elif p.get("input") is not None:
             await tx.supersede_interrupts(tid, keep=[])  # new input abandons what was pending
-        if inflight and strategy in ("interrupt", "rollback"):
-            for other in inflight:
-                if other.status == "pending":
-                    if strategy == "rollback":
-                        await tx.delete_run(other.run_id)
-                        await tx.unanswer_interrupts(tid, other.run_id)
-                    else:
-                        await tx.update_run(other.replace(status="interrupted", updated_at=created))
-                else:
-                    to_cancel.append(other)
         await tx.insert_run(run)
         await tx.update_thread(
             thread.replace(
@@ -129,6 +134,8 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
             )
         )
     rt.broker.open_run(run.run_id, tid, bool(run.kwargs["resumable"]))
+    for other in stopped:
+        rt.broker.run_done(other.run_id, other if strategy == "interrupt" else None)
     for other in to_cancel:
         if rt.worker is not None:
             rt.worker.cancel(other.run_id, strategy)
