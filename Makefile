@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 JS_DIR := tests/js
 JS_STAMP := $(JS_DIR)/node_modules/.installed
 PYTEST_ARGS ?=
@@ -36,8 +37,14 @@ lint: $(VENV_STAMP)
 test: $(VENV_STAMP) $(JS_STAMP) lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV_STAMP)
-	$(VENV)/bin/python bench/run.py
+# The bench's own client deps (httpx, matplotlib); bench/run.py installs `langgraph dev` itself
+# into bench/.venv-peer. BENCH_ARGS e.g. --quick, --no-peer, --profile.
+$(BENCH_STAMP): $(VENV_STAMP)
+	$(VENV)/bin/python -m pip install -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(JS_DIR)/node_modules .pytest_cache .ci/junit.xml build src/*.egg-info
