@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"waypost {__version__}: serving {', '.join(graphs.specs)} on http://{settings.host}:{settings.port}",
         flush=True,
     )
-    asyncio.run(server.serve(sockets=[sock]))
+    server.run(sockets=[sock])  # on uvicorn's loop (uvloop when installed)
     if not server.started:
         return _fail("startup failed; the log above says why")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -28,9 +29,20 @@ def _location(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
-def _wait_response(request: Request, run: Run, *, cancel_on_disconnect: bool = False) -> StreamingResponse:
+async def _wait_response(request: Request, run: Run, *, cancel_on_disconnect: bool = False) -> Response:
+    """The run's final JSON. A run that ends within the keep-alive interval is answered as
+    one plain response (most are: one write instead of a streamed body); a longer one gets
+    its headers now and a newline every interval until its JSON, so proxies and clients
+    see a live connection. A client asking to cancel on disconnect is streamed from the
+    start, which is how its leaving is noticed."""
+    rt = runtime(request)
     headers = {"Location": _location(run) + "/join", "Content-Location": _location(run)}
-    body = runs.wait_body(runtime(request), run, cancel_on_disconnect=cancel_on_disconnect)
+    ending = asyncio.ensure_future(runs.finished(rt, run.run_id))
+    if not cancel_on_disconnect:
+        done, _ = await asyncio.wait({ending}, timeout=runs.WAIT_KEEPALIVE_S)
+        if done:
+            return json_response(runs.result_of(ending.result()), headers=headers)
+    body = runs.wait_body(rt, run, ending, cancel_on_disconnect=cancel_on_disconnect)
     return StreamingResponse(body, media_type="application/json", headers=headers)
 
 
@@ -53,7 +65,7 @@ async def wait_run(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
     run = await runs.create(runtime(request), thread_uuid(thread_id), payload)
-    return _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
+    return await _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
 
 
 @router.post("/runs/wait")
@@ -61,7 +73,7 @@ async def wait_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
     run = await runs.create(runtime(request), None, payload)
-    return _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
+    return await _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
 
 
 @router.post("/runs/batch")
@@ -127,7 +139,7 @@ async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
     run = await runs.get(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
-    return _wait_response(request, run, cancel_on_disconnect=query_bool(request, "cancel_on_disconnect"))
+    return await _wait_response(request, run, cancel_on_disconnect=query_bool(request, "cancel_on_disconnect"))
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
@@ -137,5 +149,5 @@ async def cancel_run(thread_id: str, run_id: str, request: Request) -> Response:
         raise InvalidInput("action must be interrupt or rollback")
     run = await runs.cancel(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"), action)
     if query_bool(request, "wait"):
-        return _wait_response(request, run)
+        return await _wait_response(request, run)
     return Response(status_code=202)

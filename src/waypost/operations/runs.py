@@ -192,12 +192,14 @@ def result_of(run: Run | None) -> Any:
     return run.output if run.output is not None else {}
 
 
-async def wait_body(rt: Runtime, run: Run, *, cancel_on_disconnect: bool = False) -> AsyncIterator[bytes]:
-    """The body of /wait and /join: newlines while the run goes, then the final JSON.
-    If the client leaves first and asked for it (on_disconnect=cancel), the run is cancelled."""
+async def wait_body(
+    rt: Runtime, run: Run, task: asyncio.Future[Run | None], *, cancel_on_disconnect: bool = False
+) -> AsyncIterator[bytes]:
+    """The body of /wait and /join: newlines while `task` (finished(run)) goes, then the
+    final JSON. If the client leaves first and asked for it (on_disconnect=cancel), the run
+    is cancelled."""
     from waypost import serde
 
-    task = asyncio.ensure_future(finished(rt, run.run_id))
     delivered = False
     try:
         while True:
