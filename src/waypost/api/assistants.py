@@ -7,7 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from waypost.api.http import check_select, check_uuid, json_response, page_response, parse_body, query_bool, runtime
+from waypost.api.http import (
+    body_doc,
+    check_select,
+    check_uuid,
+    json_response,
+    page_response,
+    parse_body,
+    query_bool,
+    runtime,
+)
 from waypost.api.schemas import (
     AssistantCount,
     AssistantCreate,
@@ -37,7 +46,7 @@ ASSISTANT_FIELDS = {
 }
 
 
-@router.post("/assistants")
+@router.post("/assistants", openapi_extra=body_doc(AssistantCreate))
 async def create_assistant(request: Request) -> Response:
     b = await parse_body(request, AssistantCreate)
     assistant = await assistants.create(
@@ -54,7 +63,7 @@ async def create_assistant(request: Request) -> Response:
     return json_response(assistant.as_dict())
 
 
-@router.post("/assistants/search")
+@router.post("/assistants/search", openapi_extra=body_doc(AssistantSearch))
 async def search_assistants(request: Request) -> Response:
     b = await parse_body(request, AssistantSearch, empty_ok=True)
     check_select(b.select, ASSISTANT_FIELDS)
@@ -67,7 +76,7 @@ async def search_assistants(request: Request) -> Response:
     return page_response(rows, b.select, total, b.offset)
 
 
-@router.post("/assistants/count")
+@router.post("/assistants/count", openapi_extra=body_doc(AssistantCount))
 async def count_assistants(request: Request) -> Response:
     b = await parse_body(request, AssistantCount, empty_ok=True)
     _, total = await assistants.search(runtime(request), AssistantFilter(b.metadata, b.graph_id, b.name), Page(1, 0))
@@ -79,7 +88,7 @@ async def get_assistant(assistant_id: str, request: Request) -> Response:
     return json_response((await assistants.get(runtime(request), assistant_id)).as_dict())
 
 
-@router.patch("/assistants/{assistant_id}")
+@router.patch("/assistants/{assistant_id}", openapi_extra=body_doc(AssistantPatch))
 async def patch_assistant(assistant_id: str, request: Request) -> Response:
     b = await parse_body(request, AssistantPatch, empty_ok=True)
     changes: dict[str, Any] = b.model_dump(exclude_unset=True)
@@ -93,7 +102,7 @@ async def delete_assistant(assistant_id: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/assistants/{assistant_id}/versions")
+@router.post("/assistants/{assistant_id}/versions", openapi_extra=body_doc(VersionsRequest))
 async def assistant_versions(assistant_id: str, request: Request) -> Response:
     b = await parse_body(request, VersionsRequest, empty_ok=True)
     found = await assistants.versions(
@@ -102,7 +111,7 @@ async def assistant_versions(assistant_id: str, request: Request) -> Response:
     return json_response([a.version_dict() for a in found])
 
 
-@router.post("/assistants/{assistant_id}/latest")
+@router.post("/assistants/{assistant_id}/latest", openapi_extra=body_doc(SetLatest))
 async def set_latest(assistant_id: str, request: Request) -> Response:
     b = await parse_body(request, SetLatest)
     chosen = await assistants.set_latest(runtime(request), check_uuid(assistant_id, "assistant ID"), b.version)

@@ -110,3 +110,13 @@ def page_response(rows: list[dict[str, Any]], select: list[str] | None, total: i
     if select:
         rows = [{k: v for k, v in r.items() if k in select} for r in rows]
     return json_response(rows, headers=page_headers(total, offset, len(rows)))
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body for a route that parses `model` itself (see parse_body)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }

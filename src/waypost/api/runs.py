@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 
-from waypost.api.http import check_uuid, describe, json_response, parse_body, query_bool, runtime, thread_uuid
+from waypost.api.http import body_doc, check_uuid, describe, json_response, parse_body, query_bool, runtime, thread_uuid
 from waypost.api.schemas import CancelMany, RunCreate
 from waypost.errors import InvalidInput
 from waypost.models import Run
@@ -46,21 +46,21 @@ async def _wait_response(request: Request, run: Run, *, cancel_on_disconnect: bo
     return StreamingResponse(body, media_type="application/json", headers=headers)
 
 
-@router.post("/threads/{thread_id}/runs")
+@router.post("/threads/{thread_id}/runs", openapi_extra=body_doc(RunCreate))
 async def create_run(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     run = await runs.create(runtime(request), thread_uuid(thread_id), _payload(body))
     return json_response(run.as_dict(), headers={"Content-Location": _location(run)})
 
 
-@router.post("/runs")
+@router.post("/runs", openapi_extra=body_doc(RunCreate))
 async def create_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     run = await runs.create(runtime(request), None, _payload(body))
     return json_response(run.as_dict(), headers={"Content-Location": f"/runs/{run.run_id}"})
 
 
-@router.post("/threads/{thread_id}/runs/wait")
+@router.post("/threads/{thread_id}/runs/wait", openapi_extra=body_doc(RunCreate))
 async def wait_run(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
@@ -68,7 +68,7 @@ async def wait_run(thread_id: str, request: Request) -> Response:
     return await _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
 
 
-@router.post("/runs/wait")
+@router.post("/runs/wait", openapi_extra=body_doc(RunCreate))
 async def wait_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
@@ -92,7 +92,7 @@ async def create_batch(request: Request) -> Response:
     return json_response([r.as_dict() for r in created])
 
 
-@router.post("/runs/cancel", status_code=204)
+@router.post("/runs/cancel", status_code=204, openapi_extra=body_doc(CancelMany))
 async def cancel_runs(request: Request) -> Response:
     action = request.query_params.get("action") or "interrupt"
     if action not in ("interrupt", "rollback"):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from waypost import serde
-from waypost.api.http import check_uuid, parse_body, query_bool, query_list, runtime, thread_uuid
+from waypost.api.http import body_doc, check_uuid, parse_body, query_bool, query_list, runtime, thread_uuid
 from waypost.api.schemas import RunCreate
 from waypost.api.sse import SSE_HEADERS, event_stream
 from waypost.errors import InvalidInput, WaypostError
@@ -57,12 +57,12 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
     )
 
 
-@router.post("/threads/{thread_id}/runs/stream")
+@router.post("/threads/{thread_id}/runs/stream", openapi_extra=body_doc(RunCreate))
 async def stream_run(thread_id: str, request: Request) -> Response:
     return await _stream_new_run(request, thread_uuid(thread_id))
 
 
-@router.post("/runs/stream")
+@router.post("/runs/stream", openapi_extra=body_doc(RunCreate))
 async def stream_stateless_run(request: Request) -> Response:
     return await _stream_new_run(request, None)
 

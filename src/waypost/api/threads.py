@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from waypost.api.http import (
+    body_doc,
     check_select,
     json_response,
     page_response,
@@ -44,7 +45,7 @@ THREAD_FIELDS = {
 }
 
 
-@router.post("/threads")
+@router.post("/threads", openapi_extra=body_doc(ThreadCreate))
 async def create_thread(request: Request) -> Response:
     body = await parse_body(request, ThreadCreate)
     thread_id = thread_uuid(body.thread_id) if body.thread_id else None
@@ -52,7 +53,7 @@ async def create_thread(request: Request) -> Response:
     return json_response(thread.as_dict())
 
 
-@router.post("/threads/search")
+@router.post("/threads/search", openapi_extra=body_doc(ThreadSearch))
 async def search_threads(request: Request) -> Response:
     body = await parse_body(request, ThreadSearch, empty_ok=True)
     check_select(body.select, THREAD_FIELDS)
@@ -70,7 +71,7 @@ async def search_threads(request: Request) -> Response:
     return page_response(rows, body.select, total, body.offset)
 
 
-@router.post("/threads/count")
+@router.post("/threads/count", openapi_extra=body_doc(ThreadCount))
 async def count_threads(request: Request) -> Response:
     body = await parse_body(request, ThreadCount, empty_ok=True)
     total = await threads.count(
@@ -85,7 +86,7 @@ async def get_thread(thread_id: str, request: Request) -> Response:
     return json_response(thread.as_dict())
 
 
-@router.patch("/threads/{thread_id}")
+@router.patch("/threads/{thread_id}", openapi_extra=body_doc(ThreadPatch))
 async def patch_thread(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, ThreadPatch, empty_ok=True)
     thread = await threads.update(runtime(request), thread_uuid(thread_id), body.metadata)
@@ -129,7 +130,7 @@ async def get_state_at(thread_id: str, checkpoint_id: str, request: Request) -> 
     return json_response(state)
 
 
-@router.post("/threads/{thread_id}/state/checkpoint")
+@router.post("/threads/{thread_id}/state/checkpoint", openapi_extra=body_doc(StateAtCheckpoint))
 async def post_state_at(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, StateAtCheckpoint)
     state = await threads.get_state(
@@ -142,7 +143,7 @@ async def post_state_at(thread_id: str, request: Request) -> Response:
     return json_response(state)
 
 
-@router.post("/threads/{thread_id}/state")
+@router.post("/threads/{thread_id}/state", openapi_extra=body_doc(StateUpdate))
 async def update_state(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, StateUpdate)
     checkpoint = dict(body.checkpoint or {})
@@ -166,7 +167,7 @@ async def _history(request: Request, thread_id: str, body: HistoryRequest) -> Re
     return json_response(states)
 
 
-@router.post("/threads/{thread_id}/history")
+@router.post("/threads/{thread_id}/history", openapi_extra=body_doc(HistoryRequest))
 async def post_history(thread_id: str, request: Request) -> Response:
     return await _history(request, thread_id, await parse_body(request, HistoryRequest, empty_ok=True))
 
