@@ -19,8 +19,8 @@ What one run measures, on this machine, in this order:
    threads left waiting at an interrupt (created at concurrency 32), then concurrency 32 for
    four consecutive windows of one continuous load, on top of those waiting threads.
 
-It writes bench/results/<UTC timestamp>.json, bench/results/latest.json and
-bench/results/latest.png, and prints a summary table with the targets of issue #5.
+It writes bench/results/<UTC timestamp>.json, bench/results/latest.json, latest.md (the README's
+tables) and latest.png, and prints a summary table with the targets of issue #5.
 Servers are started in their own process group and stopped by that id only.
 Not part of the test suite. Options: --quick (a short smoke run), --no-peer, --profile
 (py-spy flame graph of Waypost's c=1 window, if py-spy is installed).
