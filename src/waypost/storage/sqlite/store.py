@@ -3,9 +3,9 @@
 Waypost's own tables are reached through a plain `sqlite3` connection used on the event loop
 thread: every transaction here is a handful of microsecond statements with no await between
 them, which is cheaper than a thread hop per statement and makes each transaction atomic with
-respect to other coroutines too. The lock keeps that true if a statement ever needs to await.
-langgraph's AsyncSqliteSaver gets its own aiosqlite connection to the same file; SQLite's
-busy timeout arbitrates the single writer.
+respect to other coroutines too. langgraph's SqliteSaver gets a second connection to the same
+file, also used on the loop thread (saver.py). Neither ever holds SQLite's write lock across an
+await, so one can never wait on the other: code inside `transaction()` awaits only its Tx.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
 
-import aiosqlite
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
 from waypost import serde
 from waypost.errors import ConfigError, StorageError
 from waypost.models import Assistant, PendingInterrupt, Run, Thread, now_iso
 from waypost.storage.base import AssistantFilter, Page, Storage, ThreadFilter, Tx
 from waypost.storage.sql import load_migrations, load_queries
+from waypost.storage.sqlite.saver import LoopSqliteSaver
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -332,8 +330,8 @@ class SqliteStorage(Storage):
         self._queries = load_queries("sqlite")
         self._lock = asyncio.Lock()
         self._conn: sqlite3.Connection | None = None
-        self._aconn: aiosqlite.Connection | None = None
-        self._saver: AsyncSqliteSaver | None = None
+        self._saver_conn: sqlite3.Connection | None = None
+        self._saver: LoopSqliteSaver | None = None
         self._owner: IO[str] | None = None
 
     async def __aenter__(self) -> SqliteStorage:
@@ -350,26 +348,25 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA foreign_keys=ON")
         self._conn = conn
         await self.migrate()
-        self._aconn = await aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        await self._aconn.execute("PRAGMA synchronous=NORMAL")
-        self._saver = AsyncSqliteSaver(self._aconn)
-        await self._saver.setup()
-        # One writer lock for the whole process. The saver holds its lock from INSERT to
-        # COMMIT; if our BEGIN IMMEDIATE ran (blocking the loop) inside that window, the
-        # saver could never reach its COMMIT and both would wait out the busy timeout.
-        self._lock = self._saver.lock
+        # The checkpointer gets its own connection (its transactions commit on their own),
+        # used on this thread like ours: see saver.py for why not AsyncSqliteSaver.
+        saver_conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        saver_conn.execute("PRAGMA synchronous=NORMAL")
+        self._saver_conn = saver_conn
+        self._saver = LoopSqliteSaver(saver_conn)
+        self._saver.setup()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._aconn is not None:
-            await self._aconn.close()
+        if self._saver_conn is not None:
+            self._saver_conn.close()
         if self._conn is not None:
             self._conn.close()
         if self._owner is not None:
             self._owner.close()  # releases the flock
 
     @property
-    def checkpointer(self) -> AsyncSqliteSaver:
+    def checkpointer(self) -> LoopSqliteSaver:
         assert self._saver is not None, "storage is not open"
         return self._saver
 
@@ -388,10 +385,10 @@ class SqliteStorage(Storage):
 
     async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
         # langgraph's SQLite saver has no delete-by-run; its two tables are simple, so the
-        # rollback goes through the saver's own connection and lock.
+        # rollback runs on the saver's own connection, in one transaction.
         saver = self.checkpointer
         params = {"thread_id": thread_id, "run_id": run_id}
-        async with saver.lock:
+        with saver.cursor() as cur:  # the saver's lock; commits at the end
             for name in (
                 "rollback_mark",
                 "rollback_clear",
@@ -400,8 +397,7 @@ class SqliteStorage(Storage):
                 "rollback_checkpoints",
                 "rollback_answers",
             ):
-                await saver.conn.execute(self._queries[name], params)
-            await saver.conn.commit()
+                cur.execute(self._queries[name], params)
 
     async def migrate(self) -> list[str]:
         assert self._conn is not None, "storage is not open"
