@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 from tests.serverproc import SEED_CONFIG, TEST_GRAPHS_CONFIG, ServerProcess
 
@@ -27,3 +30,21 @@ def seed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 def graphs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`waypost serve` on tests/graphs (agent, double, parallel, subgraph, static_bp, ...)."""
     yield from _server(tmp_path_factory, TEST_GRAPHS_CONFIG, "graphs")
+
+
+@pytest.fixture
+async def client(graphs_server: ServerProcess) -> AsyncIterator[LangGraphClient]:
+    """The official async Python SDK against the tests/graphs server; api_key=None keeps a
+    developer's LangSmith key out."""
+    c = get_client(url=graphs_server.url, api_key=None)
+    try:
+        yield c
+    finally:
+        await c.aclose()
+
+
+@pytest.fixture
+async def http(graphs_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """Raw HTTP against the tests/graphs server: status codes, headers, bodies, SSE bytes."""
+    async with httpx.AsyncClient(base_url=graphs_server.url, timeout=30.0) as c:
+        yield c

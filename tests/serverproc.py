@@ -41,7 +41,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 30.0) -> "ServerProcess":
+    def start(self, timeout_s: float = 30.0) -> ServerProcess:
         env = {**os.environ, **self.extra_env}
         # A developer's LangSmith key must never reach our server or its logs.
         for key in ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):

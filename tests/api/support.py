@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -45,20 +42,6 @@ def assert_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
     assert after["thread"]["interrupts"] == before["thread"]["interrupts"], "thread interrupts changed"
     # Then everything: the refusal must not have touched a byte.
     assert after == before
-
-
-async def wait_for(
-    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], *, within: float = 15.0, interval: float = 0.05
-) -> T:
-    """Poll `probe` until `ok(result)`, failing after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s; last value: {value!r}")
-        await asyncio.sleep(interval)
 
 
 def flatten_interrupts(thread: dict[str, Any]) -> list[dict[str, Any]]:

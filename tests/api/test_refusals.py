@@ -12,7 +12,8 @@ import httpx
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Command
 
-from tests.api.support import UNKNOWN_THREAD, assert_error, assert_unchanged, snapshot, wait_for
+from tests.api.support import UNKNOWN_THREAD, assert_error, assert_unchanged, snapshot
+from tests.polling import eventually
 
 
 async def new_thread(http: httpx.AsyncClient) -> str:
@@ -222,7 +223,7 @@ async def test_reject_while_running_is_409_and_adds_no_run(http: httpx.AsyncClie
     r = await http.post(f"/threads/{tid}/runs", json={"assistant_id": "slow", "input": {"some_text": "x", "delay": 2}})
     assert r.status_code == 200, r.text
     run_id = r.json()["run_id"]
-    await wait_for(lambda: http.get(f"/threads/{tid}/runs/{run_id}"), lambda r: r.json()["status"] == "running")
+    await eventually(lambda: http.get(f"/threads/{tid}/runs/{run_id}"), lambda r: r.json()["status"] == "running")
     runs_before = (await http.get(f"/threads/{tid}/runs")).json()
     assert (await http.get(f"/threads/{tid}")).json()["status"] == "busy"
 

@@ -9,7 +9,8 @@ import httpx
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Command
 
-from tests.api.support import AGENT_ASSISTANT_ID, UNKNOWN_THREAD, UUID_RE, assert_error, flatten_interrupts, wait_for
+from tests.api.support import AGENT_ASSISTANT_ID, UNKNOWN_THREAD, UUID_RE, assert_error, flatten_interrupts
+from tests.polling import eventually
 
 
 async def status_of(call) -> int:
@@ -465,7 +466,7 @@ async def test_enqueue_second_run_waits_for_first(client: LangGraphClient) -> No
     thread = await client.threads.create()
     tid = thread["thread_id"]
     first = await client.runs.create(tid, "slow", input={"some_text": "one", "delay": 1.0})
-    await wait_for(lambda: client.runs.get(tid, first["run_id"]), lambda r: r["status"] == "running")
+    await eventually(lambda: client.runs.get(tid, first["run_id"]), lambda r: r["status"] == "running")
     second = await client.runs.create(tid, "slow", input={"some_text": "two", "delay": 0})
     assert second["multitask_strategy"] == "enqueue"
     # While the first one runs, the second one stays pending.

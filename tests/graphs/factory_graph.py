@@ -3,7 +3,6 @@
 from typing import TypedDict
 
 from langchain_core.runnables import RunnableConfig
-
 from langgraph.graph import START, StateGraph
 
 

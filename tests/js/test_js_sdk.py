@@ -7,59 +7,23 @@ the other line still in use. Both are installed side by side under npm aliases
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.js.node import SDKS, run_script
 from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.js
 
-JS_DIR = Path(__file__).resolve().parent
-SEED_SCRIPT = JS_DIR / "seed.mjs"
-SDKS = {"sdk2": "2.0.0", "sdk1": "1.15.0"}
-
-
-def _require_node_modules(pkg: str) -> None:
-    if shutil.which("node") is None:
-        pytest.fail("`node` is not on PATH: install Node.js (>= 18), then run `make test`")
-    manifest = JS_DIR / "node_modules" / pkg / "package.json"
-    if not manifest.is_file():
-        pytest.fail(
-            f"{manifest.relative_to(JS_DIR.parent.parent)} is missing: the JS SDKs are not "
-            "installed. Run `make test` (it runs `npm ci --prefix tests/js` first)."
-        )
-    version = json.loads(manifest.read_text())["version"]
-    assert version == SDKS[pkg], f"{pkg} is {version}, expected {SDKS[pkg]}: run `make clean test`"
-
-
 def _run_seed(pkg: str, url: str) -> dict:
-    env = {**os.environ, "WAYPOST_URL": url}
-    # The JS client sends these as x-api-key to any server; keep them out.
-    for key in ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
-        env.pop(key, None)
-    proc = subprocess.run(
-        ["node", str(SEED_SCRIPT), pkg],
-        cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert proc.returncode == 0, (
-        f"node seed.mjs {pkg} exited with {proc.returncode}\n"
-        f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"no RESULT line in output:\n{proc.stdout}\n{proc.stderr}"
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    result, _ = run_script("seed.mjs", pkg, url)
+    return result
 
 
 @pytest.mark.parametrize("pkg", list(SDKS))
 def test_seed_js_block(pkg: str, seed_server: ServerProcess) -> None:
-    _require_node_modules(pkg)
     out = _run_seed(pkg, seed_server.url)
 
     thread = out["thread"]

@@ -3,40 +3,21 @@ SSE reader that checks the wire format byte for byte."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
+from tests.polling import eventually
+
 T = TypeVar("T")
 
 INFLIGHT = ("pending", "running")
 HEX32 = r"[0-9a-f]{32}"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]],
-    ok: Callable[[T], bool],
-    *,
-    within: float = 5.0,
-    interval: float = 0.05,
-    what: str = "condition",
-) -> T:
-    """Call `probe` until `ok(result)` holds; fail with the last result after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within}s; last value: {value!r}")
-        await asyncio.sleep(interval)
 
 
 async def run_status(client: LangGraphClient, thread_id: str, run_id: str) -> str:

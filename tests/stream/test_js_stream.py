@@ -4,63 +4,25 @@ around an interrupt and its resume, `runs.joinStream` live and replayed (tests/j
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests.js.node import SDKS, run_script
 from tests.serverproc import ServerProcess
 from tests.stream.helpers import HEX32, UUID
 
 pytestmark = pytest.mark.js
 
-JS_DIR = Path(__file__).resolve().parent.parent / "js"
-SCRIPT = JS_DIR / "stream.mjs"
-SDKS = {"sdk2": "2.0.0", "sdk1": "1.15.0"}
-
-
-def _require_node_modules(pkg: str) -> None:
-    if shutil.which("node") is None:
-        pytest.fail("`node` is not on PATH: install Node.js (>= 18), then run `make test`")
-    manifest = JS_DIR / "node_modules" / pkg / "package.json"
-    if not manifest.is_file():
-        pytest.fail(
-            f"{manifest} is missing: the JS SDKs are not installed. "
-            "Run `make test` (it runs `npm ci --prefix tests/js` first)."
-        )
-    version = json.loads(manifest.read_text())["version"]
-    assert version == SDKS[pkg], f"{pkg} is {version}, expected {SDKS[pkg]}: run `make clean test`"
-
-
 def _run(pkg: str, url: str) -> dict:
-    env = {**os.environ, "WAYPOST_URL": url}
-    for key in ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
-        env.pop(key, None)
-    proc = subprocess.run(
-        ["node", str(SCRIPT), pkg],
-        cwd=JS_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, (
-        f"node stream.mjs {pkg} exited with {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
-    )
-    results = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert results, f"no RESULT line in output:\n{proc.stdout}\n{proc.stderr}"
-    chunk_lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    out = json.loads(results[-1].removeprefix("RESULT "))
+    out, lines = run_script("stream.mjs", pkg, url)
+    chunk_lines = [json.loads(line) for line in lines if line.startswith("{")]
     out["chunk_lines"] = chunk_lines
     return out
 
 
 @pytest.mark.parametrize("pkg", list(SDKS))
 def test_js_stream_and_join_stream(pkg: str, graphs_server: ServerProcess) -> None:
-    _require_node_modules(pkg)
     out = _run(pkg, graphs_server.url)
     tid = out["threadId"]
 

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
+from tests.polling import eventually
 from tests.serverproc import free_port
-from tests.stream.helpers import eventually, wait_status
+from tests.stream.helpers import wait_status
 
 
 @dataclass
