@@ -108,7 +108,7 @@ class Worker:
             # continues from its last checkpoint.
             return
         action = self._cancel_actions.get(run.run_id, "interrupt")
-        graph = await self.rt.graphs.graph(await self._graph_id(run))
+        graph = await self._graph(run)
         if action == "rollback":
             # As if the run never happened: its row, its checkpoints, its claim on answers.
             async with self.rt.storage.transaction() as tx:
@@ -117,7 +117,9 @@ class Worker:
             await self.rt.storage.delete_run_checkpoints(run.thread_id, run.run_id)
         await finish(self.rt, run, graph, "interrupted", None)
 
-    async def _graph_id(self, run: Any) -> str:
+    async def _graph(self, run: Any) -> Any:
+        """The run's graph, to read the state it stopped at; None if its assistant is gone
+        (the thread then keeps the values it had)."""
         async with self.rt.storage.transaction() as tx:
             assistant = await tx.get_assistant(run.assistant_id)
-        return assistant.graph_id if assistant else next(iter(self.rt.graphs.specs))
+        return await self.rt.graphs.graph(assistant.graph_id) if assistant else None
