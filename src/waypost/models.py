@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
-RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
 INFLIGHT = ("pending", "running")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from waypost import serde
 from waypost.broker.memory import Queue, StreamEvent
 
 HEARTBEAT_S = 15.0
@@ -20,10 +19,6 @@ def frame(event: str, data: bytes, event_id: str | None = None) -> bytes:
     if event_id is not None:
         out += b"id: " + event_id.encode() + b"\r\n"
     return out + b"\r\n"
-
-
-def frame_obj(event: str, data: object) -> bytes:
-    return frame(event, serde.dumps(data))
 
 
 def wanted(event: str, modes: list[str] | None) -> bool:
