@@ -37,15 +37,12 @@ async def event_stream(
     *,
     resumable: bool,
     modes: list[str] | None = None,
-    first: bytes | None = None,
     on_close: Callable[[bool], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
     """Replayed events, then live ones until the run ends. `on_close(finished)` runs when the
     stream stops, finished=False meaning the client went away first."""
     finished = False
     try:
-        if first is not None:
-            yield first
         for e in replay:
             if wanted(e.event, modes):
                 yield frame(e.event, e.data, e.id if resumable else None)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from waypost import serde
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound
 from waypost.models import INFLIGHT, Run, now_iso
 from waypost.operations import assistants
@@ -198,8 +199,6 @@ async def wait_body(
     """The body of /wait and /join: newlines while `task` (finished(run)) goes, then the
     final JSON. If the client leaves first and asked for it (on_disconnect=cancel), the run
     is cancelled."""
-    from waypost import serde
-
     delivered = False
     try:
         while True:

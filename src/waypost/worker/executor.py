@@ -15,7 +15,7 @@ from waypost.models import Assistant, Run, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
 from waypost.operations.threads import apply_snapshot
 from waypost.runtime import Runtime
-from waypost.worker.stream import StreamShaper, encode
+from waypost.worker.stream import StreamShaper
 
 log = logging.getLogger("waypost.worker")
 
@@ -112,14 +112,14 @@ async def execute(rt: Runtime, run: Run) -> str:
         )
         async for event, data in _events(graph, graph_input, config, options, shaper, "events" in k["stream_mode"]):
             if streaming or rt.broker.wants_events(run.run_id):
-                rt.broker.publish(run.run_id, event, encode(data))
+                rt.broker.publish(run.run_id, event, serde.dumps(data))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the graph failed: the run records it, the server carries on
         log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
         error = error_payload(exc)
         status = "error"
-        rt.broker.publish(run.run_id, "error", encode(error))
+        rt.broker.publish(run.run_id, "error", serde.dumps(error))
     await finish(rt, run, graph, status, error, started_at)
     return status
 
@@ -136,20 +136,25 @@ async def _events(
     mode the graph runs under astream_events, whose root on_chain_stream events carry the
     same parts astream would have yielded."""
     subgraphs = options["subgraphs"]
-    if not with_events:
-        async for part in graph.astream(graph_input, config, **options):
-            ns, mode, chunk = part if subgraphs else ((), *part)
-            for pair in shaper.shape(ns, mode, chunk):
-                yield pair
-        return
-    async for ev in graph.astream_events(graph_input, config, version="v2", **options):
-        if ev["event"] == "on_chain_stream" and not ev.get("parent_ids"):
-            part = ev["data"]["chunk"]
-            ns, mode, chunk = part if subgraphs else ((), *part)
-            for pair in shaper.shape(ns, mode, chunk):
-                yield pair
-        else:
-            yield "events", ev
+
+    async def parts() -> AsyncIterator[Any]:
+        if not with_events:
+            async for part in graph.astream(graph_input, config, **options):
+                yield part
+            return
+        async for ev in graph.astream_events(graph_input, config, version="v2", **options):
+            if ev["event"] == "on_chain_stream" and not ev.get("parent_ids"):
+                yield ev["data"]["chunk"]
+            else:
+                yield ev  # an `events` event, passed on whole
+
+    async for part in parts():
+        if isinstance(part, dict):
+            yield "events", part
+            continue
+        ns, mode, chunk = part if subgraphs else ((), *part)
+        for pair in shaper.shape(ns, mode, chunk):
+            yield pair
 
 
 def webhook_payload(run: Run, status: str, output: Any, started_at: str) -> dict[str, Any]:
@@ -188,7 +193,7 @@ async def finish(
             await apply_snapshot(tx, thread, snapshot, error=error, busy=bool(others))
         if delete_thread:
             await tx.delete_thread(run.thread_id)
-    rt.broker.publish_thread(run.thread_id, "metadata", encode({"status": "run_done", "run_id": run.run_id}))
+    rt.broker.publish_thread(run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id}))
     if run.kwargs.get("webhook") and rt.webhooks is not None:
         rt.webhooks.send(run.kwargs["webhook"], webhook_payload(run, status, output, started_at))
     if delete_thread:

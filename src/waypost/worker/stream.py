@@ -12,7 +12,6 @@ from typing import Any
 from langchain_core.messages import BaseMessageChunk
 from langgraph.types import Interrupt, _interrupt_id
 
-from waypost import serde
 from waypost.operations.state import interrupt_item
 
 # How many interrupts one task may have answered before raising the next (double's second).
@@ -66,9 +65,10 @@ class StreamShaper:
                 return path
         return []
 
-    def _with_items(self, chunk: Any) -> Any:
-        if isinstance(chunk, dict) and "__interrupt__" in chunk:
-            return {**chunk, "__interrupt__": self._items(chunk["__interrupt__"])}
+    def _with_items(self, chunk: Any, key: str = "__interrupt__") -> Any:
+        """The chunk with its interrupts (under `key`) rendered as client items."""
+        if isinstance(chunk, dict) and key in chunk:
+            return {**chunk, key: self._items(chunk[key])}
         return chunk
 
     def shape(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
@@ -83,7 +83,7 @@ class StreamShaper:
         if mode == "tasks":
             if "tasks" not in self.requested:
                 return []
-            return [("tasks" + suffix, self._with_items_tasks(chunk))]
+            return [("tasks" + suffix, self._with_items(chunk, "interrupts"))]
         if mode == "messages":
             return self._messages(chunk, suffix)
         if mode not in self.requested:
@@ -91,11 +91,6 @@ class StreamShaper:
         if mode in ("updates", "values"):
             return [(mode + suffix, self._with_items(chunk))]
         return [(mode + suffix, chunk)]
-
-    def _with_items_tasks(self, chunk: Any) -> Any:
-        if isinstance(chunk, dict) and chunk.get("interrupts"):
-            return {**chunk, "interrupts": self._items(chunk["interrupts"])}
-        return chunk
 
     def _messages(self, chunk: Any, suffix: str) -> list[tuple[str, Any]]:
         message, metadata = chunk
@@ -115,7 +110,3 @@ class StreamShaper:
                 self._partial[msg_id] = message
                 out.append(("messages/complete" + suffix, [message]))
         return out
-
-
-def encode(data: Any) -> bytes:
-    return serde.dumps(data)
