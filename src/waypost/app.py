@@ -34,8 +34,8 @@ def create_app(settings: Settings, graphs: GraphRegistry | None = None) -> FastA
             registry.attach(storage.checkpointer)
             rt = Runtime(settings=settings, storage=storage, graphs=registry, broker=MemoryBroker())
             await register_system_assistants(rt)
-            rt.webhooks = await stack.enter_async_context(WebhookSender(f"http://{settings.host}:{settings.port}"))
-            rt.worker = await stack.enter_async_context(Worker(rt, settings.workers))
+            webhooks = await stack.enter_async_context(WebhookSender(f"http://{settings.host}:{settings.port}"))
+            await stack.enter_async_context(Worker(rt, settings.workers, webhooks, grace_s=settings.drain_seconds))
             app.state.runtime = rt
             log.info("waypost %s serving graphs %s", __version__, ", ".join(registry.specs))
             yield

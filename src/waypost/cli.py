@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help=f"interface to listen on [env WAYPOST_HOST; default {DEFAULT_HOST}]")
     serve.add_argument("--port", type=int, help=f"port to listen on [env WAYPOST_PORT; default {DEFAULT_PORT}]")
     serve.add_argument("--workers", type=int, help="runs executed at once [env WAYPOST_WORKERS; default 32]")
+    serve.add_argument(
+        "--drain-seconds",
+        type=float,
+        help="on SIGTERM, how long running runs may take to finish before they are handed back to the queue "
+        "[env WAYPOST_DRAIN_SECONDS; default 10]",
+    )
 
     migrate = sub.add_parser("migrate", help="apply the database schema migrations and exit")
     migrate.add_argument(
@@ -71,7 +77,12 @@ def _serve(args: argparse.Namespace) -> int:
     from waypost.graphs import load_graphs
 
     settings = Settings.build(
-        config=args.config, host=args.host, port=args.port, database_url=args.database_url, workers=args.workers
+        config=args.config,
+        host=args.host,
+        port=args.port,
+        database_url=args.database_url,
+        workers=args.workers,
+        drain_seconds=args.drain_seconds,
     )
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     graphs = load_graphs(settings.config_path)  # fail fast, before binding, on a broken config

@@ -5,13 +5,19 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 INFLIGHT = ("pending", "running")
+RUN_STATUSES = ("pending", "running", "success", "error", "timeout", "interrupted")
+THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
+
+CancelAction = Literal["interrupt", "rollback"]
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+    # Always six fractional digits: timestamps are compared as text in SQLite, and
+    # isoformat() drops the fraction when it happens to be zero.
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,9 @@ class Thread:
     values: Any
     interrupts: dict[str, list[dict[str, Any]]]
     error: Any = None
+    # The last run stopped at a static breakpoint (interrupt_before/after): a person is
+    # expected to look before it continues, so the thread rests `interrupted`.
+    at_breakpoint: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +91,14 @@ class Run:
     available_at: str = ""
     output: Any = None
     temporary: bool = False
+    # Set by a cancel while the run is running; the worker holding it honours it.
+    cancel_action: CancelAction | None = None
+    # Which worker holds the run while it is running (None otherwise).
+    lease_owner: str | None = None
+    # The answers this run carries, {interrupt_id: value}, resolved when it was accepted.
+    # The graph is resumed with this map, never with a bare value: langgraph keeps a map
+    # out of the checkpoint, so a cancelled answer can never be applied by a later run.
+    answers: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +116,13 @@ class Run:
     def replace(self, **changes: Any) -> Run:
         return dataclasses.replace(self, **changes)
 
+    @property
+    def continues_checkpoint(self) -> bool:
+        """Whether the run starts on the thread's latest checkpoint and may write there (a
+        command, or no input: continuing after a breakpoint or an interrupt), rather than
+        starting a new checkpoint from fresh input."""
+        return bool(self.kwargs.get("command")) or self.kwargs.get("input") is None
+
 
 @dataclass(frozen=True, slots=True)
 class PendingInterrupt:
@@ -112,10 +136,24 @@ class PendingInterrupt:
     response_schema: dict[str, Any] | None
     created_at: str = field(default_factory=now_iso)
     answered_by_run: str | None = None
-    superseded: bool = False
+    # The run (queued or running) that made this interrupt moot: new input abandons what was
+    # pending. Provisional until that run ends: if its checkpoint still holds the interrupt,
+    # the interrupt is pending again.
+    superseded_by: str | None = None
+    # Where it came from: the run that raised it, its assistant and graph. An answer must
+    # come through an assistant of the same graph.
+    run_id: str | None = None
+    assistant_id: str | None = None
+    graph_id: str | None = None
+    answered_at: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.answered_by_run is None and self.superseded_by is None
 
     def item(self) -> dict[str, Any]:
-        """The interrupt as clients see it: langgraph's keys plus the seed's legacy ones."""
+        """The interrupt as clients see it: langgraph's keys plus the legacy ones
+        (`resumable`, `ns`, `when`) that older clients and docs still show."""
         return {
             "value": self.value,
             "id": self.interrupt_id,
@@ -124,3 +162,20 @@ class PendingInterrupt:
             "ns": self.ns,
             "when": "during",
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """How a run ended, as the worker saw it, ready to be recorded in one transaction.
+
+    `values` is the thread's full state at the end and `pending` the interrupts waiting in
+    its checkpoint; both None when the graph could not be read (its assistant is gone).
+    """
+
+    status: str  # success | error | interrupted
+    output: Any
+    values: Any = None
+    pending: list[PendingInterrupt] | None = None
+    at_breakpoint: bool = False
+    error: dict[str, str] | None = None
+    rolled_back: bool = False

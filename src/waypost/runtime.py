@@ -1,18 +1,17 @@
-"""What every operation needs, built once by the app's lifespan and passed down."""
+"""What every operation needs, built once by the app's lifespan and passed down.
+
+It holds no worker: operations reach whichever worker holds a run through the broker,
+so nothing below the API imports the worker.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from waypost.broker import MemoryBroker
 from waypost.graphs import GraphRegistry
 from waypost.settings import Settings
 from waypost.storage.base import Storage
-
-if TYPE_CHECKING:
-    from waypost.worker.pool import Worker
-    from waypost.worker.webhooks import WebhookSender
 
 
 @dataclass
@@ -21,5 +20,3 @@ class Runtime:
     storage: Storage
     graphs: GraphRegistry
     broker: MemoryBroker
-    worker: Worker | None = None
-    webhooks: WebhookSender | None = None

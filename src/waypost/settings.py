@@ -10,6 +10,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8123
 DEFAULT_CONFIG = "langgraph.json"
 DEFAULT_WORKERS = 32
+DEFAULT_DRAIN_S = 10.0
 
 
 def default_database_url() -> str:
@@ -25,6 +26,9 @@ class Settings:
     # How many runs one process executes at once. A run waiting for a human is not counted:
     # it has ended, and only its rows remain.
     workers: int = DEFAULT_WORKERS
+    # On SIGTERM, how long running runs may take to finish before they are stopped and
+    # handed back to the queue (they continue from their last checkpoint).
+    drain_seconds: float = DEFAULT_DRAIN_S
     log_level: str = "info"
 
     @classmethod
@@ -36,6 +40,7 @@ class Settings:
         port: int | None = None,
         database_url: str | None = None,
         workers: int | None = None,
+        drain_seconds: float | None = None,
     ) -> Settings:
         env = os.environ
         return cls(
@@ -44,5 +49,8 @@ class Settings:
             port=int(port or env.get("WAYPOST_PORT") or DEFAULT_PORT),
             database_url=database_url or env.get("WAYPOST_DATABASE_URL") or default_database_url(),
             workers=int(workers or env.get("WAYPOST_WORKERS") or DEFAULT_WORKERS),
+            drain_seconds=float(
+                drain_seconds if drain_seconds is not None else env.get("WAYPOST_DRAIN_SECONDS") or DEFAULT_DRAIN_S
+            ),
             log_level=env.get("WAYPOST_LOG_LEVEL", "info"),
         )

@@ -206,7 +206,12 @@ def test_run_cut_mid_node_by_kill9_is_resumed_on_next_start(tmp_path: Path) -> N
     _assert_resumed_without_client_action(db, thread_id, run_id)
 
 
-def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(tmp_path: Path) -> None:
+def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no drain grace, SIGTERM stops the running run at once and hands it back to the
+    queue; the next start continues it from its last checkpoint."""
+    monkeypatch.setenv("WAYPOST_DRAIN_SECONDS", "0")
     db = tmp_path / "waypost.sqlite"
 
     def sigterm(server: ServerProcess) -> None:

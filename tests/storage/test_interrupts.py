@@ -1,4 +1,4 @@
-"""Interrupts: recording, answering exactly once, superseding."""
+"""Interrupts: recording, answering exactly once, giving answers back, superseding and undoing it."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ async def test_upsert_and_list_oldest_first(storage: Storage) -> None:
     await _upsert(storage, second, first, f.interrupt(other, at=0))
     got = await _list(storage, tid)
     assert got == [first, second]
-    assert all(i.answered_by_run is None and i.superseded is False for i in got)
+    assert all(i.answered_by_run is None and i.superseded_by is None and i.pending for i in got)
     assert await _list(storage, f.new_id()) == []
 
 
@@ -109,15 +109,19 @@ async def test_supersede_keeps_listed_and_answered(storage: Storage) -> None:
     assert await _answer(storage, tid, [d.interrupt_id], "run-d") == 1
 
     async with storage.transaction() as tx:
-        await tx.supersede_interrupts(tid, keep=[b.interrupt_id])
+        await tx.supersede_interrupts(tid, "run-x", keep=[b.interrupt_id])
     assert [i.interrupt_id for i in await _list(storage, tid)] == [b.interrupt_id, d.interrupt_id]
     assert [i.interrupt_id for i in await _list(storage, other)] == [foreign.interrupt_id]
+    async with storage.transaction() as tx:
+        every = await tx.thread_interrupts(tid, superseded=True)
+    assert {i.interrupt_id: i.superseded_by for i in every} == {
+        a.interrupt_id: "run-x", b.interrupt_id: None, c.interrupt_id: "run-x", d.interrupt_id: None}
     # a superseded interrupt can no longer be answered
     assert await _answer(storage, tid, [a.interrupt_id], "late") == 0
     assert await _answer(storage, tid, [b.interrupt_id], "run-b") == 1
 
     async with storage.transaction() as tx:
-        await tx.supersede_interrupts(tid, keep=[])
+        await tx.supersede_interrupts(tid, "run-y")
     # answered interrupts are history, not superseded
     assert [i.interrupt_id for i in await _list(storage, tid)] == [b.interrupt_id, d.interrupt_id]
 
@@ -126,9 +130,47 @@ async def test_supersede_everything(storage: Storage) -> None:
     tid = await _thread(storage)
     await _upsert(storage, f.interrupt(tid, at=0), f.interrupt(tid, at=1))
     async with storage.transaction() as tx:
-        await tx.supersede_interrupts(tid, keep=[])
+        await tx.supersede_interrupts(tid, "run-1")
         assert await tx.thread_interrupts(tid) == []
-        await tx.supersede_interrupts(tid, keep=[])  # nothing left: a no-op
+        await tx.supersede_interrupts(tid, "run-2")  # nothing left: a no-op
+        assert {i.superseded_by for i in await tx.thread_interrupts(tid, superseded=True)} == {"run-1"}
+
+
+async def test_restore_superseded_undoes_only_that_runs_supersede(storage: Storage) -> None:
+    tid = await _thread(storage)
+    a, b, c = (f.interrupt(tid, at=n) for n in range(3))
+    await _upsert(storage, a, b)
+    async with storage.transaction() as tx:
+        await tx.supersede_interrupts(tid, "run-1")
+    await _upsert(storage, c)
+    async with storage.transaction() as tx:
+        await tx.supersede_interrupts(tid, "run-2")
+        await tx.restore_superseded(tid, "run-1", [a.interrupt_id])
+    assert [i.interrupt_id for i in await _list(storage, tid)] == [a.interrupt_id]
+    async with storage.transaction() as tx:
+        await tx.restore_superseded(tid, "run-1")
+        await tx.restore_superseded(tid, "run-2")
+    assert [i.interrupt_id for i in await _list(storage, tid)] == [a.interrupt_id, b.interrupt_id, c.interrupt_id]
+    assert all(i.pending for i in await _list(storage, tid))
+
+
+async def test_release_answers_gives_back_only_that_runs_claims(storage: Storage) -> None:
+    tid = await _thread(storage)
+    a, b, c = (f.interrupt(tid, at=n) for n in range(3))
+    await _upsert(storage, a, b, c)
+    assert await _answer(storage, tid, [a.interrupt_id, b.interrupt_id], "run-1") == 2
+    assert await _answer(storage, tid, [c.interrupt_id], "run-2") == 1
+    async with storage.transaction() as tx:
+        await tx.release_answers(tid, "run-1", [b.interrupt_id])
+    claims = {i.interrupt_id: i.answered_by_run for i in await _list(storage, tid)}
+    assert claims == {a.interrupt_id: "run-1", b.interrupt_id: None, c.interrupt_id: "run-2"}
+    async with storage.transaction() as tx:
+        await tx.release_answers(tid, "run-1")
+    claims = {i.interrupt_id: i.answered_by_run for i in await _list(storage, tid)}
+    assert claims == {a.interrupt_id: None, b.interrupt_id: None, c.interrupt_id: "run-2"}
+    # given back: answerable again, once
+    assert await _answer(storage, tid, [a.interrupt_id], "run-3") == 1
+    assert await _answer(storage, tid, [a.interrupt_id], "run-4") == 0
 
 
 async def test_upsert_of_answered_interrupt_keeps_it_answered(storage: Storage) -> None:
@@ -142,19 +184,20 @@ async def test_upsert_of_answered_interrupt_keeps_it_answered(storage: Storage) 
     assert await _answer(storage, tid, [i.interrupt_id], "run-2") == 0
     # and a supersede right after the upsert does not touch it either
     async with storage.transaction() as tx:
-        await tx.supersede_interrupts(tid, keep=[])
+        await tx.supersede_interrupts(tid, "run-3")
     assert [x.answered_by_run for x in await _list(storage, tid)] == ["run-1"]
 
 
-async def test_upsert_brings_back_a_superseded_interrupt(storage: Storage) -> None:
-    """The checkpoint is the truth: an interrupt still pending there is pending again."""
+async def test_upsert_keeps_a_supersede_and_where_the_interrupt_came_from(storage: Storage) -> None:
+    """Raising an interrupt again does not undo a supersede (that is restore_superseded's
+    job, for the run that made it) nor change the run, assistant and graph it came from."""
     tid = await _thread(storage)
-    i = f.interrupt(tid)
+    i = replace(f.interrupt(tid), run_id="run-0", assistant_id="asst-0", graph_id="agent")
     await _upsert(storage, i)
     async with storage.transaction() as tx:
-        await tx.supersede_interrupts(tid, keep=[])
+        await tx.supersede_interrupts(tid, "run-1")
+    await _upsert(storage, replace(i, run_id="run-9", assistant_id="asst-9", graph_id="other"))
     assert await _list(storage, tid) == []
-    await _upsert(storage, i)
-    (got,) = await _list(storage, tid)
-    assert got.interrupt_id == i.interrupt_id and got.superseded is False and got.answered_by_run is None
-    assert await _answer(storage, tid, [i.interrupt_id], "run-1") == 1
+    async with storage.transaction() as tx:
+        (got,) = await tx.thread_interrupts(tid, superseded=True)
+    assert (got.superseded_by, got.run_id, got.assistant_id, got.graph_id) == ("run-1", "run-0", "asst-0", "agent")

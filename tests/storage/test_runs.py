@@ -1,10 +1,27 @@
-"""Runs: rows, listing, in-flight runs, and the queue (claim_next_run, requeue_running)."""
+"""Runs: rows, listing, the queue, and the lifecycle of a held run.
+
+Every transition is conditional and says whether it applied: a run is ended only by the
+attempt that holds it, a cancel only lands on a run in the state it expects, a lapsed lease
+is taken back. Times that matter (due, lease) come from the database's clock, so the tests
+use delays far in the future or in the past rather than fixed instants.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from tests.storage import factories as f
 from waypost.models import Run
 from waypost.storage.base import Page, Storage
+
+WORKER = "worker-a"
+OTHER = "worker-b"
+LEASE_S = 60.0
+
+
+def _in(seconds: float) -> str:
+    """An ISO time `seconds` from now (negative: in the past)."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
 async def _thread(storage: Storage) -> str:
@@ -20,9 +37,9 @@ async def _insert(storage: Storage, *runs: Run) -> None:
             await tx.insert_run(r)
 
 
-async def _claim(storage: Storage, now: float = 1000) -> Run | None:
+async def _claim(storage: Storage, worker: str = WORKER, lease_s: float = LEASE_S) -> Run | None:
     async with storage.transaction() as tx:
-        return await tx.claim_next_run(f.ts(now))
+        return await tx.claim_next_run(worker, lease_s)
 
 
 async def _get(storage: Storage, run_id: str) -> Run:
@@ -32,11 +49,9 @@ async def _get(storage: Storage, run_id: str) -> Run:
     return r
 
 
-async def _finish(storage: Storage, run_id: str, status: str = "success") -> None:
+async def _finish(storage: Storage, run: Run, status: str = "success") -> bool:
     async with storage.transaction() as tx:
-        r = await tx.get_run(run_id)
-        assert r is not None
-        await tx.update_run(r.replace(status=status, updated_at=f.ts(2000)))
+        return await tx.finish_run(run.run_id, run.attempt, status, {"done": True}, f.ts(2000))
 
 
 # --- rows -----------------------------------------------------------------------------------
@@ -46,7 +61,7 @@ async def test_insert_get_roundtrip(storage: Storage) -> None:
     r = f.run(tid, metadata={"assistant_id": "a", "tags": {"x": [1]}}, temporary=True,
               kwargs={"input": {"some_text": "x"}, "command": None, "stream_mode": ["values", "updates"],
                       "config": {"configurable": {"k": 1}}},
-              available_at=f.ts(30), at=10)
+              available_at=f.ts(30), at=10).replace(answers={"a" * 32: None, "b" * 32: {"v": [1]}})
     await _insert(storage, r)
     assert await _get(storage, r.run_id) == r
     async with storage.transaction() as tx:
@@ -61,31 +76,19 @@ async def test_available_at_defaults_to_created_at(storage: Storage) -> None:
     got = await _get(storage, r.run_id)
     assert got == r.replace(available_at=r.created_at)
     assert got.attempt == 0 and got.output is None and got.temporary is False
+    assert got.cancel_action is None and got.lease_owner is None and got.answers is None
 
 
-async def test_update(storage: Storage) -> None:
+async def test_delete_finished_run_only(storage: Storage) -> None:
     tid = await _thread(storage)
-    r, other = f.run(tid, at=1), f.run(tid, at=2)
-    await _insert(storage, r, other)
-    changed = r.replace(status="success", updated_at=f.ts(50), metadata={"m": 1},
-                        kwargs={"input": None}, attempt=3, output={"some_text": "done", "__interrupt__": []})
+    done, pending, kept = f.run(tid, status="success"), f.run(tid, at=1), f.run(tid, status="error", at=2)
+    await _insert(storage, done, pending, kept)
     async with storage.transaction() as tx:
-        await tx.update_run(changed)
-    got = await _get(storage, r.run_id)
-    assert (got.status, got.updated_at, got.metadata, got.kwargs, got.attempt, got.output) == (
-        "success", f.ts(50), {"m": 1}, {"input": None}, 3, {"some_text": "done", "__interrupt__": []})
-    assert got.created_at == r.created_at and got.thread_id == tid
-    assert await _get(storage, other.run_id) == other.replace(available_at=other.created_at)
-
-
-async def test_delete(storage: Storage) -> None:
-    tid = await _thread(storage)
-    r, kept = f.run(tid), f.run(tid, at=1)
-    await _insert(storage, r, kept)
-    async with storage.transaction() as tx:
-        assert await tx.delete_run(r.run_id) is True
-        assert await tx.get_run(r.run_id) is None
-        assert await tx.delete_run(r.run_id) is False
+        assert await tx.delete_finished_run(done.run_id) is True
+        assert await tx.get_run(done.run_id) is None
+        assert await tx.delete_finished_run(done.run_id) is False
+        assert await tx.delete_finished_run(pending.run_id) is False  # in flight: refused
+        assert await tx.get_run(pending.run_id) is not None
         assert await tx.get_run(kept.run_id) is not None
         assert await tx.get_thread(tid) is not None  # deleting a run leaves its thread
 
@@ -129,23 +132,35 @@ async def test_inflight_runs(storage: Storage) -> None:
         assert await tx.inflight_runs(f.new_id()) == []
 
 
+async def test_runs_by_status(storage: Storage) -> None:
+    tid = await _thread(storage)
+    runs = [f.run(tid, status=s, at=i) for i, s in enumerate(["pending", "success", "running", "pending"])]
+    await _insert(storage, *runs)
+    async with storage.transaction() as tx:
+        assert [r.run_id for r in await tx.runs_by_status(["pending"])] == [runs[0].run_id, runs[3].run_id]
+        assert [r.run_id for r in await tx.runs_by_status(["pending", "running"])] == [
+            runs[0].run_id, runs[2].run_id, runs[3].run_id]
+        assert await tx.runs_by_status(["timeout"]) == []
+
+
 # --- the queue ------------------------------------------------------------------------------
 
 async def test_claim_on_empty_queue(storage: Storage) -> None:
     assert await _claim(storage) is None
 
 
-async def test_claim_marks_running_and_increments_attempt(storage: Storage) -> None:
+async def test_claim_marks_running_held_and_increments_attempt(storage: Storage) -> None:
     tid = await _thread(storage)
     r = f.run(tid, at=1)
     await _insert(storage, r)
-    claimed = await _claim(storage, now=500)
+    claimed = await _claim(storage)
     assert claimed is not None
     assert claimed.run_id == r.run_id
-    assert (claimed.status, claimed.attempt, claimed.updated_at) == ("running", 1, f.ts(500))
+    assert (claimed.status, claimed.attempt, claimed.lease_owner) == ("running", 1, WORKER)
+    assert claimed.updated_at > r.updated_at
     assert claimed.kwargs == r.kwargs and claimed.thread_id == tid
     stored = await _get(storage, r.run_id)
-    assert (stored.status, stored.attempt) == ("running", 1)
+    assert (stored.status, stored.attempt, stored.lease_owner) == ("running", 1, WORKER)
     assert await _claim(storage) is None  # nothing else to claim
 
 
@@ -175,7 +190,7 @@ async def test_never_two_running_runs_on_one_thread(storage: Storage) -> None:
     assert first is not None and second is not None
     assert (first.run_id, second.run_id) == (a1.run_id, b1.run_id)
     assert await _claim(storage) is None  # a2 waits: a1 is running on its thread
-    await _finish(storage, a1.run_id)
+    assert await _finish(storage, first)
     third = await _claim(storage)
     assert third is not None and third.run_id == a2.run_id
     assert await _claim(storage) is None
@@ -194,40 +209,34 @@ async def test_running_run_inserted_directly_blocks_its_thread(storage: Storage)
 async def test_later_pending_run_waits_for_earlier_pending_run(storage: Storage) -> None:
     a, b = await _thread(storage), await _thread(storage)
     # the older run on thread a is delayed; the younger one must not overtake it
-    delayed = f.run(a, at=1, available_at=f.ts(2000))
+    delayed = f.run(a, at=1, available_at=_in(3600))
     younger = f.run(a, at=2)
     other = f.run(b, at=3)
     await _insert(storage, delayed, younger, other)
-    claimed = await _claim(storage, now=1000)
+    claimed = await _claim(storage)
     assert claimed is not None and claimed.run_id == other.run_id
-    assert await _claim(storage, now=1000) is None
+    assert await _claim(storage) is None
     assert (await _get(storage, younger.run_id)).status == "pending"
-    await _finish(storage, other.run_id)
-    # once the delay passes, the older one goes first, then the younger one
-    first = await _claim(storage, now=3000)
-    assert first is not None and first.run_id == delayed.run_id
-    assert await _claim(storage, now=3000) is None
-    await _finish(storage, delayed.run_id)
-    second = await _claim(storage, now=3000)
-    assert second is not None and second.run_id == younger.run_id
 
 
-async def test_available_at_in_the_future_is_not_claimed(storage: Storage) -> None:
-    tid = await _thread(storage)
-    r = f.run(tid, at=0, available_at=f.ts(100))
-    await _insert(storage, r)
-    assert await _claim(storage, now=50) is None
-    assert await _claim(storage, now=99.999) is None
-    claimed = await _claim(storage, now=100)  # available_at <= now
-    assert claimed is not None and claimed.run_id == r.run_id and claimed.attempt == 1
-
-
-async def test_delayed_run_does_not_block_other_threads(storage: Storage) -> None:
+async def test_due_and_delayed_runs(storage: Storage) -> None:
     a, b = await _thread(storage), await _thread(storage)
-    delayed, ready = f.run(a, at=0, available_at=f.ts(5000)), f.run(b, at=1)
-    await _insert(storage, delayed, ready)
-    claimed = await _claim(storage, now=10)
-    assert claimed is not None and claimed.run_id == ready.run_id
+    later, due = f.run(a, at=0, available_at=_in(3600)), f.run(b, at=1, available_at=_in(-1))
+    await _insert(storage, later, due)
+    async with storage.transaction() as tx:
+        assert await tx.next_available_at() == later.available_at
+    claimed = await _claim(storage)
+    assert claimed is not None and claimed.run_id == due.run_id  # a delayed run blocks no other thread
+    assert await _claim(storage) is None
+    async with storage.transaction() as tx:
+        assert await tx.next_available_at() == later.available_at
+
+
+async def test_next_available_at_without_delayed_runs(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    async with storage.transaction() as tx:
+        assert await tx.next_available_at() is None
 
 
 async def test_only_pending_runs_are_claimed(storage: Storage) -> None:
@@ -237,44 +246,234 @@ async def test_only_pending_runs_are_claimed(storage: Storage) -> None:
     assert await _claim(storage) is None
 
 
-async def test_requeue_running_puts_running_back_to_pending(storage: Storage) -> None:
-    a, b, c = await _thread(storage), await _thread(storage), await _thread(storage)
-    ra, rb = f.run(a, at=1), f.run(b, at=2)
-    done = f.run(c, status="success", at=0)
-    waiting = f.run(c, at=3)
-    await _insert(storage, done, ra, rb, waiting)
-    claimed = [await _claim(storage) for _ in range(3)]
-    assert [r.run_id for r in claimed if r] == [ra.run_id, rb.run_id, waiting.run_id]
-    await _finish(storage, waiting.run_id)
-
+async def test_a_thread_held_by_a_state_update_starts_no_run(storage: Storage) -> None:
+    a, b = await _thread(storage), await _thread(storage)
     async with storage.transaction() as tx:
-        requeued = await tx.requeue_running()
-    assert sorted(r.run_id for r in requeued) == sorted([ra.run_id, rb.run_id])
-    assert all(r.status == "pending" for r in requeued)
-    assert {r.run_id: r.attempt for r in requeued} == {ra.run_id: 1, rb.run_id: 1}
-    assert (await _get(storage, ra.run_id)).status == "pending"
-    assert (await _get(storage, done.run_id)).status == "success"
-    assert (await _get(storage, waiting.run_id)).status == "success"
+        assert await tx.lock_thread_state(a, 60) is True
+        assert await tx.lock_thread_state(a, 60) is False  # one update at a time
+    ra, rb = f.run(a, at=0), f.run(b, at=1)
+    await _insert(storage, ra, rb)
+    claimed = await _claim(storage)
+    assert claimed is not None and claimed.run_id == rb.run_id
+    assert await _claim(storage) is None
     async with storage.transaction() as tx:
-        assert await tx.requeue_running() == []
+        await tx.unlock_thread_state(a)
+    claimed = await _claim(storage)
+    assert claimed is not None and claimed.run_id == ra.run_id
 
-    # claimed again, in the original order, with the attempt counting on
-    again = [await _claim(storage) for _ in range(2)]
-    assert [(r.run_id, r.attempt) for r in again if r] == [(ra.run_id, 2), (rb.run_id, 2)]
+
+async def test_a_state_update_cannot_hold_a_thread_with_a_run_in_flight(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
     async with storage.transaction() as tx:
-        await tx.requeue_running()
-    third = await _claim(storage)
-    assert third is not None and (third.run_id, third.attempt) == (ra.run_id, 3)
+        assert await tx.lock_thread_state(tid, 60) is False
 
 
-async def test_requeued_run_keeps_its_place_ahead_of_later_runs_on_its_thread(storage: Storage) -> None:
+async def test_an_expired_state_update_hold_lapses(storage: Storage) -> None:
+    tid = await _thread(storage)
+    async with storage.transaction() as tx:
+        assert await tx.lock_thread_state(tid, -1) is True  # a holder that died long ago
+    await _insert(storage, f.run(tid))
+    assert await _claim(storage) is not None
+    async with storage.transaction() as tx:
+        assert await tx.lock_thread_state(tid, 60) is False  # now a run is in flight
+
+
+# --- a held run's end -------------------------------------------------------------------------
+
+async def test_finish_only_by_the_holding_attempt(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    held = await _claim(storage)
+    assert held is not None
+    assert await _finish(storage, held.replace(attempt=held.attempt + 1)) is False  # not the holder
+    assert await _finish(storage, held, "error") is True
+    got = await _get(storage, held.run_id)
+    assert (got.status, got.output, got.updated_at, got.lease_owner) == ("error", {"done": True}, f.ts(2000), None)
+    assert await _finish(storage, held) is False  # already ended: nothing changes
+    assert (await _get(storage, held.run_id)).status == "error"
+
+
+async def test_a_cancel_asked_before_the_end_wins(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    held = await _claim(storage)
+    assert held is not None
+    async with storage.transaction() as tx:
+        assert await tx.request_cancel(held.run_id, "interrupt") is True
+    assert await _finish(storage, held) is False
+    got = await _get(storage, held.run_id)
+    assert (got.status, got.cancel_action) == ("running", "interrupt")
+    async with storage.transaction() as tx:
+        assert await tx.end_cancelled_run(held.run_id, held.attempt + 1, None, f.ts(3)) is False
+        assert await tx.end_cancelled_run(held.run_id, held.attempt, {"at": "cancel"}, f.ts(3)) is True
+    got = await _get(storage, held.run_id)
+    assert (got.status, got.output) == ("interrupted", {"at": "cancel"})
+
+
+async def test_request_cancel_only_lands_on_a_running_run_and_never_downgrades(storage: Storage) -> None:
+    tid = await _thread(storage)
+    pending = f.run(tid)
+    await _insert(storage, pending)
+    async with storage.transaction() as tx:
+        assert await tx.request_cancel(pending.run_id, "interrupt") is False
+        assert await tx.request_cancel(f.new_id(), "interrupt") is False
+    held = await _claim(storage)
+    assert held is not None
+    async with storage.transaction() as tx:
+        assert await tx.request_cancel(held.run_id, "rollback") is True
+        assert await tx.request_cancel(held.run_id, "interrupt") is True
+    assert (await _get(storage, held.run_id)).cancel_action == "rollback"
+
+
+async def test_renew_lease_reports_a_cancel_and_a_lost_lease(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    held = await _claim(storage)
+    assert held is not None
+    async with storage.transaction() as tx:
+        lease = await tx.renew_lease(held.run_id, held.attempt, WORKER, LEASE_S)
+        assert lease is not None and lease.cancel_action is None
+        assert await tx.renew_lease(held.run_id, held.attempt, OTHER, LEASE_S) is None
+        assert await tx.renew_lease(held.run_id, held.attempt + 1, WORKER, LEASE_S) is None
+        await tx.request_cancel(held.run_id, "interrupt")
+        lease = await tx.renew_lease(held.run_id, held.attempt, WORKER, LEASE_S)
+        assert lease is not None and lease.cancel_action == "interrupt"
+
+
+async def test_cancel_and_drop_pending_runs(storage: Storage) -> None:
+    tid = await _thread(storage)
+    first, second = f.run(tid, at=0), f.run(tid, at=1)
+    await _insert(storage, first, second)
+    async with storage.transaction() as tx:
+        assert await tx.cancel_pending_run(first.run_id, f.ts(5)) is True
+        assert await tx.cancel_pending_run(first.run_id, f.ts(6)) is False
+        assert await tx.drop_pending_run(second.run_id) is True
+        assert await tx.drop_pending_run(second.run_id) is False
+    got = await _get(storage, first.run_id)
+    assert (got.status, got.updated_at) == ("interrupted", f.ts(5))
+    async with storage.transaction() as tx:
+        assert await tx.get_run(second.run_id) is None
+
+
+async def test_a_claimed_run_is_no_longer_cancelled_as_pending(storage: Storage) -> None:
+    """The canceller read `pending`; the claim came first: its conditional write says so."""
+    tid = await _thread(storage)
+    r = f.run(tid)
+    await _insert(storage, r)
+    assert await _claim(storage) is not None
+    async with storage.transaction() as tx:
+        assert await tx.cancel_pending_run(r.run_id, f.ts(5)) is False
+        assert await tx.drop_pending_run(r.run_id) is False
+    assert (await _get(storage, r.run_id)).status == "running"
+
+
+async def test_drop_held_run(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    held = await _claim(storage)
+    assert held is not None
+    async with storage.transaction() as tx:
+        assert await tx.drop_held_run(held.run_id, held.attempt + 1) is False
+        assert await tx.drop_held_run(held.run_id, held.attempt) is True
+        assert await tx.get_run(held.run_id) is None
+
+
+async def test_release_hands_a_run_back_to_the_queue_in_its_place(storage: Storage) -> None:
     tid = await _thread(storage)
     first, later = f.run(tid, at=1), f.run(tid, at=2)
     await _insert(storage, first, later)
-    claimed = await _claim(storage)
-    assert claimed is not None and claimed.run_id == first.run_id
+    held = await _claim(storage)
+    assert held is not None and held.run_id == first.run_id
     async with storage.transaction() as tx:
-        await tx.requeue_running()
+        assert await tx.release_run(held.run_id, held.attempt, OTHER) is False
+        assert await tx.release_run(held.run_id, held.attempt, WORKER) is True
     again = await _claim(storage)
     assert again is not None and (again.run_id, again.attempt) == (first.run_id, 2)
     assert await _claim(storage) is None
+
+
+async def test_a_run_with_a_cancel_pending_is_not_handed_back(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    held = await _claim(storage)
+    assert held is not None
+    async with storage.transaction() as tx:
+        await tx.request_cancel(held.run_id, "interrupt")
+        assert await tx.release_run(held.run_id, held.attempt, WORKER) is False
+    assert (await _get(storage, held.run_id)).status == "running"
+
+
+# --- lapsed leases ------------------------------------------------------------------------------
+
+async def test_lapsed_leases_are_queued_again_in_their_place(storage: Storage) -> None:
+    a, b, c = await _thread(storage), await _thread(storage), await _thread(storage)
+    ra, rb, rc = f.run(a, at=1), f.run(b, at=2), f.run(c, at=3)
+    later = f.run(a, at=4)
+    await _insert(storage, ra, rb, rc, later)
+    dead = [await _claim(storage, OTHER, lease_s=-1) for _ in range(2)]  # a dead worker's
+    live = await _claim(storage, OTHER, lease_s=LEASE_S)
+    assert [r.run_id for r in dead if r] == [ra.run_id, rb.run_id] and live is not None
+
+    async with storage.transaction() as tx:
+        requeued, taken = await tx.expire_leases(WORKER)
+    assert (requeued, taken) == (2, [])
+    assert [(await _get(storage, r)).status for r in (ra.run_id, rb.run_id, rc.run_id)] == [
+        "pending", "pending", "running"]
+    again = [await _claim(storage) for _ in range(2)]
+    assert [(r.run_id, r.attempt, r.lease_owner) for r in again if r] == [
+        (ra.run_id, 2, WORKER), (rb.run_id, 2, WORKER)]
+    assert await _claim(storage) is None  # `later` still waits behind ra
+    async with storage.transaction() as tx:
+        assert await tx.expire_leases(WORKER) == (0, [])
+
+
+async def test_a_worker_never_expires_its_own_leases(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    assert await _claim(storage, WORKER, lease_s=-1) is not None
+    async with storage.transaction() as tx:
+        assert await tx.expire_leases(WORKER) == (0, [])
+        assert await tx.expire_leases(OTHER) == (1, [])
+
+
+async def test_a_lapsed_cancelled_run_is_taken_over_to_be_ended(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    held = await _claim(storage, OTHER, lease_s=-1)
+    assert held is not None
+    async with storage.transaction() as tx:
+        await tx.request_cancel(held.run_id, "rollback")
+        requeued, taken = await tx.expire_leases(WORKER)
+    assert requeued == 0
+    (run,) = taken
+    assert (run.run_id, run.status, run.attempt, run.lease_owner, run.cancel_action) == (
+        held.run_id, "running", held.attempt + 1, WORKER, "rollback")
+    async with storage.transaction() as tx:
+        assert await tx.drop_held_run(held.run_id, held.attempt) is False  # the dead attempt can't
+        assert await tx.drop_held_run(run.run_id, run.attempt) is True
+
+
+async def test_the_old_holder_loses_a_run_taken_back(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid))
+    stale = await _claim(storage, OTHER, lease_s=-1)
+    assert stale is not None
+    async with storage.transaction() as tx:
+        await tx.expire_leases(WORKER)
+    fresh = await _claim(storage)
+    assert fresh is not None and fresh.attempt == stale.attempt + 1
+    async with storage.transaction() as tx:
+        assert await tx.renew_lease(stale.run_id, stale.attempt, OTHER, LEASE_S) is None
+    assert await _finish(storage, stale) is False
+    assert await _finish(storage, fresh) is True
+
+
+async def test_forget_leases(storage: Storage) -> None:
+    a, b = await _thread(storage), await _thread(storage)
+    await _insert(storage, f.run(a), f.run(b))
+    assert await _claim(storage, OTHER) is not None
+    async with storage.transaction() as tx:
+        assert await tx.expire_leases(WORKER) == (0, [])  # its lease is still good
+        assert await tx.forget_leases() == 1
+        assert await tx.expire_leases(WORKER) == (1, [])

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.storage import factories as f
 from waypost.models import Thread
-from waypost.storage.base import Page, Storage, ThreadFilter
+from waypost.storage.base import Page, Storage, ThreadFilter, ThreadState
 
 
 async def _insert(storage: Storage, *threads: Thread) -> None:
@@ -43,19 +43,44 @@ async def test_values_may_be_none_or_not_a_dict(storage: Storage) -> None:
         assert (await tx.get_thread(listy.thread_id)) == listy
 
 
-async def test_update(storage: Storage) -> None:
-    t = f.thread(at=1)
+async def test_insert_refuses_an_existing_id(storage: Storage) -> None:
+    t = f.thread(at=1, metadata={"a": 1})
+    await _insert(storage, t)
+    async with storage.transaction() as tx:
+        assert await tx.insert_thread(t.replace(metadata={"b": 2})) is False
+        assert await tx.get_thread(t.thread_id) == t
+
+
+async def test_record_thread_state(storage: Storage) -> None:
+    t = f.thread(at=1, metadata={"k": "v"})
     other = f.thread(at=2)
     await _insert(storage, t, other)
-    changed = t.replace(
-        status="busy", values={"some_text": "new"}, metadata={"k": "v"}, config={"c": 1},
-        interrupts={"t": [{"id": "i"}]}, error={"error": "E"}, updated_at=f.ts(9), state_updated_at=f.ts(8),
-    )
+    state = ThreadState(values={"some_text": "new"}, interrupts={"t": [{"id": "i"}]}, status="interrupted",
+                        error={"error": "E"}, at_breakpoint=True, updated_at=f.ts(9))
     async with storage.transaction() as tx:
-        await tx.update_thread(changed)
+        await tx.record_thread_state(t.thread_id, state)
+        await tx.record_thread_state(f.new_id(), state)  # an unknown thread: nothing happens
     async with storage.transaction() as tx:
-        assert await tx.get_thread(t.thread_id) == changed
+        assert await tx.get_thread(t.thread_id) == t.replace(
+            values={"some_text": "new"}, interrupts={"t": [{"id": "i"}]}, status="interrupted",
+            error={"error": "E"}, at_breakpoint=True, updated_at=f.ts(9), state_updated_at=f.ts(9))
         assert await tx.get_thread(other.thread_id) == other
+        await tx.set_thread_status(t.thread_id, "busy", f.ts(10))
+        got = await tx.get_thread(t.thread_id)
+        assert got is not None and (got.status, got.updated_at, got.state_updated_at) == ("busy", f.ts(10), f.ts(9))
+
+
+async def test_merge_metadata_is_shallow(storage: Storage) -> None:
+    t = f.thread(at=1, metadata={"keep": 1, "nested": {"a": 1}, "over": "old"})
+    await _insert(storage, t)
+    async with storage.transaction() as tx:
+        got = await tx.merge_thread_metadata(t.thread_id, {"nested": {"b": 2}, "over": None, "new": [1]}, f.ts(5))
+        assert await tx.merge_thread_metadata(f.new_id(), {"x": 1}, f.ts(5)) is None
+    assert got is not None
+    assert got.metadata == {"keep": 1, "nested": {"b": 2}, "over": None, "new": [1]}
+    assert got.updated_at == f.ts(5)
+    async with storage.transaction() as tx:
+        assert await tx.get_thread(t.thread_id) == got
 
 
 async def test_delete_removes_its_runs_and_interrupts(storage: Storage) -> None:
@@ -177,7 +202,9 @@ async def test_search_sort(storage: Storage) -> None:
     async with storage.transaction() as tx:
         t1 = await tx.get_thread(ids["t1"])
         assert t1 is not None
-        await tx.update_thread(t1.replace(updated_at=f.ts(100), state_updated_at=f.ts(100)))
+        await tx.record_thread_state(ids["t1"], ThreadState(
+            values=t1.values, interrupts=t1.interrupts, status=t1.status, error=t1.error, at_breakpoint=False,
+            updated_at=f.ts(100)))
     newest, _ = await _search(storage, page=Page(limit=1, sort_by="updated_at", sort_order="desc"))
     assert newest == [ids["t1"]]
     oldest_state, _ = await _search(storage, page=Page(limit=1, sort_by="state_updated_at", sort_order="asc"))

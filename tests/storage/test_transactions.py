@@ -53,12 +53,13 @@ async def test_a_transaction_that_raises_rolls_back_everything(storage: Storage)
             await tx.put_assistant(f.assistant(at=2), new_version=True)
             await tx.put_assistant(base_asst.__class__(**{**base_asst.as_dict(), "name": "x", "version": 2}),
                                    new_version=True)
-            await tx.update_thread(base.replace(status="busy", values={"some_text": "changed"}))
-            claimed = await tx.claim_next_run(f.ts(1000))
+            await tx.set_thread_status(base.thread_id, "busy", f.ts(3))
+            await tx.merge_thread_metadata(base.thread_id, {"changed": True}, f.ts(3))
+            claimed = await tx.claim_next_run("worker", 60)
             assert claimed is not None and claimed.run_id == base_run.run_id
             assert await tx.answer_interrupts(base.thread_id, [base_intr.interrupt_id], "r", f.ts(5)) == 1
-            await tx.supersede_interrupts(base.thread_id, keep=[])
-            assert await tx.delete_run(gone_run.run_id) is True
+            await tx.supersede_interrupts(base.thread_id, "r")
+            assert await tx.delete_finished_run(gone_run.run_id) is True
             # the transaction reads its own writes
             assert await tx.get_thread(new.thread_id) == new
             assert (await tx.get_thread(base.thread_id)).status == "busy"  # type: ignore[union-attr]
@@ -98,7 +99,8 @@ async def test_a_failed_statement_rolls_back_the_transaction(storage: Storage) -
     with pytest.raises(StorageError):
         async with storage.transaction() as tx:
             await tx.insert_thread(fresh)
-            await tx.insert_thread(f.thread(thread_id=existing.thread_id))  # duplicate key
+            await tx.insert_run(f.run(existing.thread_id, run_id=existing.thread_id))
+            await tx.insert_run(f.run(existing.thread_id, run_id=existing.thread_id))  # duplicate key
     async with storage.transaction() as tx:
         assert await tx.get_thread(fresh.thread_id) is None
         assert await tx.get_thread(existing.thread_id) == existing
@@ -131,7 +133,7 @@ async def test_concurrent_claims_never_hand_out_a_run_twice(storage: Storage) ->
 
     async def claim() -> str | None:
         async with storage.transaction() as tx:
-            r = await tx.claim_next_run(f.ts(1000))
+            r = await tx.claim_next_run("worker", 60)
         await asyncio.sleep(0)
         return r.run_id if r else None
 

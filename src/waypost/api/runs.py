@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from fastapi import APIRouter, Request
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from waypost.api.http import body_doc, check_uuid, describe, json_response, parse_body, query_bool, runtime, thread_uuid
 from waypost.api.schemas import CancelMany, RunCreate
 from waypost.errors import InvalidInput
-from waypost.models import Run
+from waypost.models import CancelAction, Run
 from waypost.operations import runs
 from waypost.storage.base import Page
 
@@ -107,7 +107,7 @@ async def cancel_runs(request: Request) -> Response:
         thread_id=thread_uuid(body.thread_id) if body.thread_id else None,
         run_ids=body.run_ids,
         status=body.status,
-        action=action,
+        action=cast(CancelAction, action),
     )
     return Response(status_code=204)
 
@@ -147,7 +147,9 @@ async def cancel_run(thread_id: str, run_id: str, request: Request) -> Response:
     action = request.query_params.get("action") or "interrupt"
     if action not in ("interrupt", "rollback"):
         raise InvalidInput("action must be interrupt or rollback")
-    run = await runs.cancel(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"), action)
+    run = await runs.cancel(
+        runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"), cast(CancelAction, action)
+    )
     if query_bool(request, "wait"):
         return await _wait_response(request, run)
     return Response(status_code=202)

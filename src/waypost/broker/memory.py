@@ -13,7 +13,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 RESUMABLE_TTL_S = 600.0
 
@@ -53,32 +52,33 @@ class _RunChannel:
 
 class MemoryBroker:
     def __init__(self) -> None:
-        self._done: dict[str, list[asyncio.Future[Any]]] = defaultdict(list)
+        self._done: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
         self._runs: dict[str, _RunChannel] = {}
         self._threads: dict[str, list[Queue]] = defaultdict(list)
         self._work_listeners: list[Callable[[], None]] = []
+        self._cancel_listeners: list[Callable[[str], None]] = []
         self._seq = itertools.count()
 
     # run completion
-    def watch_run(self, run_id: str) -> asyncio.Future[Any]:
-        """A future resolved when run_id ends, with the final run as the worker last saw it
-        (storage stays the truth; this copy serves runs deleted on completion). Call before
-        checking storage, then await it."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    def watch_run(self, run_id: str) -> asyncio.Future[None]:
+        """A future resolved when run_id ends. It only says "look": the run is then read from
+        storage. Call before checking storage, then await it."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._done[run_id].append(future)
         return future
 
-    def unwatch_run(self, run_id: str, future: asyncio.Future[Any]) -> None:
+    def unwatch_run(self, run_id: str, future: asyncio.Future[None]) -> None:
         futures = self._done.get(run_id)
         if futures and future in futures:
             futures.remove(future)
             if not futures:
                 del self._done[run_id]
 
-    def run_done(self, run_id: str, final: Any = None) -> None:
+    def run_ended(self, run_id: str) -> None:
+        """The run's end is recorded: wake its waiters and end its live streams."""
         for future in self._done.pop(run_id, []):
             if not future.done():
-                future.set_result(final)
+                future.set_result(None)
         channel = self._runs.get(run_id)
         if channel is not None:
             for queue in channel.subscribers:
@@ -156,6 +156,15 @@ class MemoryBroker:
         cutoff = time.monotonic() - RESUMABLE_TTL_S
         for run_id in [r for r, c in self._runs.items() if c.ended_at is not None and c.ended_at < cutoff]:
             del self._runs[run_id]
+
+    # cancel requests, for whichever worker holds the run. The request itself is stored on
+    # the run; this only makes the holder see it now rather than at its next heartbeat.
+    def on_cancel(self, listener: Callable[[str], None]) -> None:
+        self._cancel_listeners.append(listener)
+
+    def signal_cancel(self, run_id: str) -> None:
+        for listener in self._cancel_listeners:
+            listener(run_id)
 
     # work available
     def on_work(self, listener: Callable[[], None]) -> None:

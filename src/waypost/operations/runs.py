@@ -10,10 +10,11 @@ from typing import Any
 
 from waypost import serde
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound
-from waypost.models import INFLIGHT, Run, now_iso
+from waypost.models import INFLIGHT, CancelAction, Run, now_iso
 from waypost.operations import assistants
-from waypost.operations.resume import claim_answers
+from waypost.operations.interrupts import claim_answers
 from waypost.operations.threads import new_thread
+from waypost.operations.transitions import settle_thread, stop_run
 from waypost.runtime import Runtime
 from waypost.storage.base import Page
 
@@ -52,12 +53,11 @@ def _kwargs(p: dict[str, Any], temporary: bool) -> dict[str, Any]:
     }
 
 
-def _validate(p: dict[str, Any], stateless: bool) -> Any:
+def _validate(p: dict[str, Any], stateless: bool) -> None:
     command = p.get("command")
     if command is not None and not isinstance(command, dict):
         raise InvalidInput("command must be an object with resume, update or goto")
-    resume = (command or {}).get("resume")
-    if stateless and resume is not None:
+    if stateless and "resume" in (command or {}):
         raise BadRequest("Cannot resume a stateless run: there is no thread holding an interrupt")
     config = p.get("config") or {}
     if config.get("configurable") and p.get("context"):
@@ -68,18 +68,27 @@ def _validate(p: dict[str, Any], stateless: bool) -> Any:
     reserved = [k for k in (p.get("metadata") or {}) if k in RESERVED_METADATA]
     if reserved:
         raise InvalidInput(f"metadata keys {', '.join(reserved)} are reserved")
-    return resume
+
+
+def _is_resume(p: dict[str, Any]) -> bool:
+    # `"resume": null` is an answer too: the value null, given to the interrupt as such.
+    return "resume" in (p.get("command") or {})
 
 
 async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
-    """Accept a run: validate, apply the multitask strategy and any resume, queue it."""
+    """Accept a run: validate, apply the multitask strategy and any answers, queue it. One
+    transaction: either the run is queued with everything it claimed, or nothing changed."""
     stateless = thread_id is None
-    resume = _validate(p, stateless)
+    _validate(p, stateless)
     assistant = await assistants.resolve(rt, p["assistant_id"])
     strategy = p.get("multitask_strategy") or "enqueue"
     now = datetime.now(UTC)
-    created = now.isoformat()
-    available = (now + timedelta(seconds=p["after_seconds"])).isoformat() if p.get("after_seconds") else created
+    created = now.isoformat(timespec="microseconds")
+    available = (
+        (now + timedelta(seconds=p["after_seconds"])).isoformat(timespec="microseconds")
+        if p.get("after_seconds")
+        else created
+    )
     tid = thread_id or str(uuid.uuid4())
     run = Run(
         run_id=str(uuid.uuid4()),
@@ -94,15 +103,16 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
         available_at=available,
         temporary=stateless,
     )
-    to_cancel: list[Run] = []  # running: the worker stops them
-    stopped: list[Run] = []  # pending: stopped right here
+    stopped: list[tuple[Run, str]] = []
     async with rt.storage.transaction() as tx:
-        thread = await tx.get_thread(tid)
+        thread = await tx.get_thread(tid, for_update=True)
         if thread is None:
             if not (stateless or p.get("if_not_exists") == "create"):
                 raise NotFound("Thread or assistant not found.")
             thread = new_thread(tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id})
-            await tx.insert_thread(thread)
+            if not await tx.insert_thread(thread):  # created by a concurrent request
+                thread = await tx.get_thread(tid, for_update=True)
+                assert thread is not None
         inflight = await tx.inflight_runs(tid)
         if inflight and strategy == "reject":
             raise Conflict(
@@ -111,35 +121,30 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
         # Stop the in-flight runs first: a rollback gives back the answers they claimed, so
         # this run may answer the same interrupt again.
         if inflight and strategy in ("interrupt", "rollback"):
+            action: CancelAction = "rollback" if strategy == "rollback" else "interrupt"
             for other in inflight:
-                if strategy == "rollback":
-                    await tx.unanswer_interrupts(tid, other.run_id)
-                if other.status == "running":
-                    to_cancel.append(other)
-                elif strategy == "rollback":
-                    await tx.delete_run(other.run_id)
-                    stopped.append(other)
-                else:
-                    stopped.append(other.replace(status="interrupted", updated_at=created))
-                    await tx.update_run(stopped[-1])
-        if resume is not None:
-            await claim_answers(tx, tid, resume, run.run_id, created)
-        elif p.get("input") is not None:
-            await tx.supersede_interrupts(tid, keep=[])  # new input abandons what was pending
+                stopped.append((other, await stop_run(tx, other, action, created)))
+        if _is_resume(p):
+            answers = await claim_answers(tx, tid, p["command"]["resume"], run.run_id, assistant.graph_id, created)
+            run = run.replace(answers=answers)
+        else:
+            # Anything but an answer moves the thread on from what was pending; provisional
+            # until this run ends (see interrupts.reconcile).
+            await tx.supersede_interrupts(tid, run.run_id)
         await tx.insert_run(run)
-        await tx.update_thread(
-            thread.replace(
-                status="busy",
-                updated_at=created,
-                metadata={**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id},
+        await settle_thread(tx, tid, created)  # busy, and what it claimed no longer listed
+        if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
+            assistant.assistant_id
+        ):
+            await tx.merge_thread_metadata(
+                tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
             )
-        )
     rt.broker.open_run(run.run_id, tid, bool(run.kwargs["resumable"]))
-    for other in stopped:
-        rt.broker.run_done(other.run_id, other if strategy == "interrupt" else None)
-    for other in to_cancel:
-        if rt.worker is not None:
-            rt.worker.cancel(other.run_id, strategy)
+    for other, how in stopped:
+        if how == "stopped":
+            rt.broker.run_ended(other.run_id)
+        elif how == "signalled":
+            rt.broker.signal_cancel(other.run_id)
     rt.broker.work_available()
     return run
 
@@ -160,27 +165,27 @@ async def list_for_thread(rt: Runtime, thread_id: str, status: str | None, page:
 
 
 async def delete(rt: Runtime, thread_id: str, run_id: str) -> None:
-    run = await get(rt, thread_id, run_id)
-    if run.status in INFLIGHT:
-        raise Conflict(f"Run {run_id} is {run.status}: cancel it before deleting it")
+    await get(rt, thread_id, run_id)
     async with rt.storage.transaction() as tx:
-        await tx.delete_run(run_id)
+        if not await tx.delete_finished_run(run_id):
+            run = await tx.get_run(run_id)
+            if run is not None:
+                raise Conflict(f"Run {run_id} is {run.status}: cancel it before deleting it")
+            raise NotFound(f"Run {run_id} not found")
 
 
 async def finished(rt: Runtime, run_id: str) -> Run | None:
-    """Wait for a run to end and return it (None if it is gone). No polling: the broker's
-    signal wakes us, and the answer is read from storage, or taken from the signal when the
-    run was deleted on completion (stateless runs)."""
+    """Wait for a run to end and return it, read from storage (None if it is gone). No
+    polling: the broker's signal says when to look."""
     signal = rt.broker.watch_run(run_id)
     try:
         async with rt.storage.transaction() as tx:
             run = await tx.get_run(run_id)
         if run is None or run.status not in INFLIGHT:
             return run
-        final = await signal
+        await signal
         async with rt.storage.transaction() as tx:
-            run = await tx.get_run(run_id)
-        return run if run is not None and run.status not in INFLIGHT else final
+            return await tx.get_run(run_id)
     finally:
         rt.broker.unwatch_run(run_id, signal)
 
@@ -217,31 +222,36 @@ async def wait_body(
                 pass  # it ended meanwhile
 
 
-async def cancel(rt: Runtime, thread_id: str, run_id: str, action: str) -> Run:
-    run = await get(rt, thread_id, run_id)
-    if run.status not in INFLIGHT:
-        raise NotFound(
-            "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
-            "and the runs haven't been deleted or completed."
-        )
-    if run.status == "pending":
-        async with rt.storage.transaction() as tx:
-            if action == "rollback":
-                await tx.delete_run(run_id)
-                await tx.unanswer_interrupts(thread_id, run_id)
-            else:
-                await tx.update_run(run.replace(status="interrupted", updated_at=now_iso()))
-            thread = await tx.get_thread(thread_id)
-            if thread is not None and not await tx.inflight_runs(thread_id):
-                await tx.update_thread(thread.replace(status="interrupted" if thread.interrupts else "idle"))
-        rt.broker.run_done(run_id, run.replace(status="interrupted"))
-    elif rt.worker is not None:
-        rt.worker.cancel(run_id, action)
+NOTHING_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
+    "and the runs haven't been deleted or completed."
+)
+
+
+async def cancel(rt: Runtime, thread_id: str, run_id: str, action: CancelAction) -> Run:
+    """Cancel a run wherever it is: ended here if it has not started, otherwise a stored
+    request its worker honours (and is told about through the broker)."""
+    now = now_iso()
+    async with rt.storage.transaction() as tx:
+        run = await tx.get_run(run_id)
+        if run is None or run.thread_id != thread_id:
+            raise NotFound(f"Run {run_id} not found")
+        if run.status not in INFLIGHT:
+            raise NotFound(NOTHING_TO_CANCEL)
+        how = await stop_run(tx, run, action, now)
+        if how == "gone":
+            raise NotFound(NOTHING_TO_CANCEL)
+        if how == "stopped":
+            await settle_thread(tx, thread_id, now)
+    if how == "stopped":
+        rt.broker.run_ended(run_id)
+    else:
+        rt.broker.signal_cancel(run_id)
     return run
 
 
 async def cancel_many(
-    rt: Runtime, *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
+    rt: Runtime, *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: CancelAction
 ) -> int:
     """Cancel a thread's listed runs, or every run in a status (pending, running, all)."""
     if status is not None:

@@ -60,8 +60,16 @@ def _interrupt_ns(task: Any, interrupt_id: str, prefix: list[str]) -> list[str]:
     return path
 
 
-def pending_interrupts(thread_id: str, snapshot: StateSnapshot) -> list[PendingInterrupt]:
-    """The interrupts waiting for an answer at this checkpoint, keyed by root task id."""
+def pending_interrupts(
+    thread_id: str,
+    snapshot: StateSnapshot,
+    *,
+    run_id: str | None = None,
+    assistant_id: str | None = None,
+    graph_id: str | None = None,
+) -> list[PendingInterrupt]:
+    """The interrupts waiting for an answer at this checkpoint, each with its root task id,
+    and, for ones seen here first, where they came from."""
     now = now_iso()
     out = []
     for task in snapshot.tasks:
@@ -75,6 +83,9 @@ def pending_interrupts(thread_id: str, snapshot: StateSnapshot) -> list[PendingI
                     value=serde.to_jsonable(intr.value),
                     response_schema=serde.schema_of(intr),
                     created_at=now,
+                    run_id=run_id,
+                    assistant_id=assistant_id,
+                    graph_id=graph_id,
                 )
             )
     return out

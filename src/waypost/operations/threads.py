@@ -8,11 +8,11 @@ from collections import defaultdict
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import StateSnapshot
 
 from waypost import serde
 from waypost.errors import BadRequest, Conflict, NotFound
 from waypost.models import Thread, now_iso
+from waypost.operations.interrupts import by_task, reconcile
 from waypost.operations.state import (
     EMPTY_STATE,
     pending_interrupts,
@@ -20,8 +20,9 @@ from waypost.operations.state import (
     render_snapshot,
     select_fields,
 )
+from waypost.operations.transitions import rest_status
 from waypost.runtime import Runtime
-from waypost.storage.base import Page, ThreadFilter, Tx
+from waypost.storage.base import Page, ThreadFilter, ThreadState
 
 
 def not_found(thread_id: str) -> NotFound:
@@ -45,14 +46,14 @@ def new_thread(thread_id: str | None, metadata: dict[str, Any] | None) -> Thread
 
 
 async def create(rt: Runtime, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str) -> Thread:
+    thread = new_thread(thread_id, metadata)
     async with rt.storage.transaction() as tx:
-        if thread_id and (existing := await tx.get_thread(thread_id)):
-            if if_exists == "do_nothing":
-                return existing
-            raise Conflict(f"Thread with ID {thread_id} already exists")
-        thread = new_thread(thread_id, metadata)
-        await tx.insert_thread(thread)
-        return thread
+        if await tx.insert_thread(thread):
+            return thread
+        existing = await tx.get_thread(thread.thread_id)
+    if if_exists == "do_nothing" and existing is not None:
+        return existing
+    raise Conflict(f"Thread with ID {thread.thread_id} already exists")
 
 
 async def get(rt: Runtime, thread_id: str) -> Thread:
@@ -65,22 +66,23 @@ async def get(rt: Runtime, thread_id: str) -> Thread:
 
 async def update(rt: Runtime, thread_id: str, metadata: dict[str, Any] | None) -> Thread:
     async with rt.storage.transaction() as tx:
-        thread = await tx.get_thread(thread_id)
-        if thread is None:
-            raise not_found(thread_id)
-        thread = thread.replace(metadata={**thread.metadata, **(metadata or {})}, updated_at=now_iso())
-        await tx.update_thread(thread)
-        return thread
+        thread = await tx.merge_thread_metadata(thread_id, metadata or {}, now_iso())
+    if thread is None:
+        raise not_found(thread_id)
+    return thread
 
 
 async def delete(rt: Runtime, thread_id: str) -> None:
+    """Delete a thread with its runs; a run still executing is told to stop (its worker then
+    finds the thread gone and writes nothing back)."""
     async with rt.storage.transaction() as tx:
-        inflight = await tx.inflight_runs(thread_id)
+        running = [r for r in await tx.inflight_runs(thread_id) if r.status == "running"]
+        for run in running:
+            await tx.request_cancel(run.run_id, "interrupt")
         if not await tx.delete_thread(thread_id):
             raise not_found(thread_id)
-    if rt.worker is not None:
-        for run in inflight:
-            rt.worker.cancel(run.run_id)
+    for run in running:
+        rt.broker.signal_cancel(run.run_id)
     await rt.storage.checkpointer.adelete_thread(thread_id)
 
 
@@ -119,36 +121,9 @@ async def get_state(
     return select_fields(render_snapshot(snapshot, nested=subgraphs), select)
 
 
-async def apply_snapshot(
-    tx: Tx, thread: Thread, snapshot: StateSnapshot | None, *, error: Any = None, busy: bool = False
-) -> Thread:
-    """Refresh a thread row from its latest checkpoint: values, status, pending interrupts."""
-    pending = pending_interrupts(thread.thread_id, snapshot) if snapshot else []
-    for item in pending:
-        await tx.upsert_interrupt(item)
-    await tx.supersede_interrupts(thread.thread_id, keep=[i.interrupt_id for i in pending])
-    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in pending:
-        by_task[item.task_id].append(item.item())
-    if busy:
-        status = "busy"
-    elif error is not None:
-        status = "error"
-    elif pending or (snapshot is not None and snapshot.next):
-        status = "interrupted"
-    else:
-        status = "idle"
-    now = now_iso()
-    updated = thread.replace(
-        values=serde.to_jsonable(snapshot.values) if snapshot else thread.values,
-        interrupts=dict(by_task),
-        status=status,
-        error=error,
-        updated_at=now,
-        state_updated_at=now,
-    )
-    await tx.update_thread(updated)
-    return updated
+# How long a state update may hold its thread before the hold lapses by itself (a process
+# that died mid-update must not block the thread for good).
+STATE_UPDATE_HOLD_S = 30.0
 
 
 async def update_state(
@@ -163,19 +138,38 @@ async def update_state(
     if graph is None:
         raise BadRequest(f"Thread {thread_id} has no graph yet: run it once before updating its state")
     async with rt.storage.transaction() as tx:
-        if await tx.inflight_runs(thread_id):
+        if not await tx.lock_thread_state(thread_id, STATE_UPDATE_HOLD_S):
             raise Conflict(f"Thread {thread_id} is busy: wait for its run to finish before updating its state")
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
-    configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None and k != "thread_id"})
     try:
-        new_config = await graph.aupdate_state({"configurable": configurable}, values, as_node=as_node)
-    except Exception as exc:  # langgraph rejects unknown nodes, bad values, ambiguous updates
-        raise BadRequest(f"{type(exc).__name__}: {exc}") from None
-    snapshot = await read_state(graph, thread_id, subgraphs=True)
-    async with rt.storage.transaction() as tx:
-        current = await tx.get_thread(thread_id)
-        if current is not None:
-            await apply_snapshot(tx, current, snapshot, busy=bool(await tx.inflight_runs(thread_id)))
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+        configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None and k != "thread_id"})
+        try:
+            new_config = await graph.aupdate_state({"configurable": configurable}, values, as_node=as_node)
+        except Exception as exc:  # langgraph rejects unknown nodes, bad values, ambiguous updates
+            raise BadRequest(f"{type(exc).__name__}: {exc}") from None
+        snapshot = await read_state(graph, thread_id, subgraphs=True)
+        pending = pending_interrupts(thread_id, snapshot, graph_id=thread.metadata.get("graph_id")) if snapshot else []
+        now = now_iso()
+        async with rt.storage.transaction() as tx:
+            current = await tx.get_thread(thread_id, for_update=True)
+            if current is not None:
+                waiting = await reconcile(tx, thread_id, f"state-update:{uuid.uuid4()}", pending)
+                at_breakpoint = current.at_breakpoint and bool(snapshot and snapshot.next)
+                await tx.record_thread_state(
+                    thread_id,
+                    ThreadState(
+                        values=serde.to_jsonable(snapshot.values) if snapshot else current.values,
+                        interrupts=by_task(waiting),
+                        status=rest_status(waiting, busy=False, error=current.error, at_breakpoint=at_breakpoint),
+                        error=current.error,
+                        at_breakpoint=at_breakpoint,
+                        updated_at=now,
+                    ),
+                )
+    finally:
+        async with rt.storage.transaction() as tx:
+            await tx.unlock_thread_state(thread_id)
+        rt.broker.work_available()  # runs queued meanwhile may start now
     c = new_config["configurable"]
     return {
         "checkpoint": {
@@ -243,6 +237,6 @@ async def copy(rt: Runtime, thread_id: str) -> Thread:
     async with rt.storage.transaction() as tx:
         await tx.insert_thread(target)
         for item in await tx.thread_interrupts(thread_id):
-            if item.answered_by_run is None:
+            if item.pending:
                 await tx.upsert_interrupt(dataclasses.replace(item, thread_id=target.thread_id))
     return target

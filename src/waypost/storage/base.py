@@ -1,8 +1,10 @@
 """The one storage interface. Operations call it; nothing else touches the database.
 
 `Storage.transaction()` yields a `Tx`: every read and write inside one `async with` is one
-database transaction that has taken the write lock up front (SQLite `BEGIN IMMEDIATE`,
-PostgreSQL row locks), so the rules in `operations/` can check-then-write safely.
+database transaction. Every state change is a conditional statement that reports whether it
+applied (a run is completed only by the worker holding it, a cancel only lands on a run in
+the state it expects, an answer only claims an unanswered interrupt), so the rules in
+`operations/` hold with any number of processes, not because of a process-wide lock.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from waypost.models import Assistant, PendingInterrupt, Run, Thread
+from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,25 @@ class Page:
     offset: int = 0
     sort_by: str | None = None
     sort_order: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadState:
+    """What a run's end (or a state update) writes onto its thread, in one statement."""
+
+    values: Any
+    interrupts: dict[str, list[dict[str, Any]]]
+    status: str
+    error: Any
+    at_breakpoint: bool
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A renewed lease: the holder keeps the run; `cancel_action` is a cancel to honour."""
+
+    cancel_action: CancelAction | None
 
 
 class Tx(abc.ABC):
@@ -65,17 +86,37 @@ class Tx(abc.ABC):
 
     # threads
     @abc.abstractmethod
-    async def insert_thread(self, t: Thread) -> None: ...
+    async def insert_thread(self, t: Thread) -> bool:
+        """Insert the thread; False (and nothing written) if its id exists."""
 
     @abc.abstractmethod
-    async def get_thread(self, thread_id: str) -> Thread | None: ...
+    async def get_thread(self, thread_id: str, *, for_update: bool = False) -> Thread | None:
+        """The thread; `for_update` also locks its row until the transaction ends, so the
+        checks made on it hold until our writes commit (PostgreSQL `FOR UPDATE`)."""
 
     @abc.abstractmethod
-    async def update_thread(self, t: Thread) -> None: ...
+    async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
+        """Merge `patch` into the thread's metadata in one statement; the updated thread."""
 
     @abc.abstractmethod
-    async def delete_thread(self, thread_id: str) -> bool:
-        """Delete the thread with its runs and interrupts."""
+    async def set_thread_status(self, thread_id: str, status: str, now: str) -> None: ...
+
+    @abc.abstractmethod
+    async def record_thread_state(self, thread_id: str, state: ThreadState) -> None:
+        """Write the state a run ended with (or a state update made)."""
+
+    @abc.abstractmethod
+    async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
+        """Take the thread for a state update: applies only if no run is in flight on it
+        and no other update holds it. The lock expires by itself (a crashed updater)."""
+
+    @abc.abstractmethod
+    async def unlock_thread_state(self, thread_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def delete_thread(self, thread_id: str, *, keep_runs: bool = False) -> bool:
+        """Delete the thread with its interrupts, and its runs unless `keep_runs` (a
+        stateless run's thread goes when it ends; its run stays readable for its waiters)."""
 
     @abc.abstractmethod
     async def search_threads(self, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]: ...
@@ -88,10 +129,8 @@ class Tx(abc.ABC):
     async def get_run(self, run_id: str) -> Run | None: ...
 
     @abc.abstractmethod
-    async def update_run(self, r: Run) -> None: ...
-
-    @abc.abstractmethod
-    async def delete_run(self, run_id: str) -> bool: ...
+    async def delete_finished_run(self, run_id: str) -> bool:
+        """Delete a run that is not pending or running; False if it is in flight or gone."""
 
     @abc.abstractmethod
     async def list_runs(self, thread_id: str, status: str | None, page: Page) -> list[Run]: ...
@@ -101,42 +140,95 @@ class Tx(abc.ABC):
         """Pending and running runs of a thread, oldest first."""
 
     @abc.abstractmethod
-    async def claim_next_run(self, now: str) -> Run | None:
-        """Mark the oldest runnable pending run `running` (attempt + 1) and return it.
-        Runnable: available_at <= now, no running run on its thread, no older pending one."""
-
-    @abc.abstractmethod
-    async def next_available_at(self, now: str) -> str | None:
-        """When the earliest delayed pending run becomes runnable (None: none waits)."""
-
-    @abc.abstractmethod
     async def runs_by_status(self, statuses: list[str]) -> list[Run]:
         """Runs in any of the statuses, across threads, oldest first."""
 
+    # the run queue and the lifecycle of a held run
     @abc.abstractmethod
-    async def unanswer_interrupts(self, thread_id: str, run_id: str) -> None:
-        """Give back the interrupts run_id had claimed (the run was rolled back)."""
+    async def claim_next_run(self, worker_id: str, lease_s: float) -> Run | None:
+        """Take the oldest runnable pending run: `running`, attempt + 1, held by worker_id
+        for lease_s seconds. Runnable: due, no running run and no older pending run on its
+        thread, the thread not held by a state update. Also saves the writes of the
+        checkpoints the run will continue from, once per run, for an exact rollback."""
 
     @abc.abstractmethod
-    async def requeue_running(self) -> list[Run]:
-        """Put runs left `running` by a dead process back to `pending`; return them."""
+    async def next_available_at(self) -> str | None:
+        """When the earliest delayed pending run becomes runnable (None: none waits)."""
+
+    @abc.abstractmethod
+    async def renew_lease(self, run_id: str, attempt: int, worker_id: str, lease_s: float) -> Lease | None:
+        """Extend the holder's lease; None if the run is no longer held by this attempt."""
+
+    @abc.abstractmethod
+    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
+        """running -> status, only by the holding attempt and only if no cancel was asked
+        meanwhile. False: not applied (the lease was lost, or a cancel landed first)."""
+
+    @abc.abstractmethod
+    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
+        """running -> interrupted for a cancel (interrupt), by the holding attempt."""
+
+    @abc.abstractmethod
+    async def drop_held_run(self, run_id: str, attempt: int) -> bool:
+        """Delete a running run, by the holding attempt (a rollback)."""
+
+    @abc.abstractmethod
+    async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
+        """running -> pending, by the holder (handing a run back on shutdown)."""
+
+    @abc.abstractmethod
+    async def cancel_pending_run(self, run_id: str, now: str) -> bool:
+        """pending -> interrupted; False if the run is not pending (claimed meanwhile)."""
+
+    @abc.abstractmethod
+    async def drop_pending_run(self, run_id: str) -> bool:
+        """Delete a pending run (rollback); False if it is not pending."""
+
+    @abc.abstractmethod
+    async def request_cancel(self, run_id: str, action: CancelAction) -> bool:
+        """Ask the holder of a running run to stop (a rollback is never downgraded to an
+        interrupt); False if the run is not running."""
+
+    @abc.abstractmethod
+    async def expire_leases(self, worker_id: str) -> tuple[int, list[Run]]:
+        """Runs held by other workers whose lease has lapsed are put back to `pending` (their
+        next attempt continues from the last checkpoint); cancelled ones are taken over by
+        worker_id instead, to be ended as their cancel asked. Returns how many were queued
+        again, and the runs taken over."""
+
+    @abc.abstractmethod
+    async def forget_leases(self) -> int:
+        """Expire every lease now. Only for a database one process owns (SQLite), at start:
+        whoever held those runs is dead."""
 
     # interrupts
     @abc.abstractmethod
-    async def thread_interrupts(self, thread_id: str) -> list[PendingInterrupt]:
-        """Every interrupt recorded for the thread that is not superseded, oldest first."""
+    async def thread_interrupts(self, thread_id: str, *, superseded: bool = False) -> list[PendingInterrupt]:
+        """The thread's interrupts, oldest first; superseded ones only if asked."""
 
     @abc.abstractmethod
     async def answer_interrupts(self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str) -> int:
-        """Claim unanswered interrupts for run_id; returns how many rows were claimed."""
+        """Claim pending (unanswered, not superseded) interrupts for run_id; how many."""
 
     @abc.abstractmethod
-    async def supersede_interrupts(self, thread_id: str, keep: list[str]) -> None:
-        """Mark the thread's unanswered interrupts not in `keep` as superseded."""
+    async def release_answers(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
+        """Give back the claims run_id holds (all, or only those listed)."""
+
+    @abc.abstractmethod
+    async def supersede_interrupts(self, thread_id: str, run_id: str, *, keep: list[str] | None = None) -> None:
+        """Mark the thread's pending interrupts (except `keep`) superseded by run_id."""
+
+    @abc.abstractmethod
+    async def restore_superseded(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
+        """Undo run_id's supersede (all, or only those listed): they are pending again."""
 
     @abc.abstractmethod
     async def upsert_interrupt(self, i: PendingInterrupt) -> None:
-        """Record a pending interrupt; an id already recorded keeps its answered state."""
+        """Record an interrupt a run raised; an id already recorded keeps its claim."""
+
+    @abc.abstractmethod
+    async def discard_saved_writes(self, run_id: str) -> None:
+        """Forget what claim_next_run saved for a rollback (the run has ended)."""
 
 
 class Storage(abc.ABC):
@@ -149,9 +241,17 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def checkpointer(self) -> BaseCheckpointSaver[Any]: ...
 
+    @property
+    def single_process(self) -> bool:
+        """True when one process owns the database (SQLite): leases of runs found running at
+        start belong to a dead process."""
+        return False
+
     @abc.abstractmethod
-    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
-        """Remove the checkpoints a run wrote, and the answers it left pending (rollback)."""
+    async def rollback_checkpoints(self, thread_id: str, run_id: str) -> None:
+        """Undo a run in the checkpointer, in one transaction: delete the checkpoints it
+        wrote, and put back the writes it added to the checkpoints it continued from (as
+        claim_next_run saved them). Safe to repeat."""
 
     @abc.abstractmethod
     async def migrate(self) -> list[str]:

@@ -1,19 +1,20 @@
-"""Execute one run: build the graph's input and config, stream it, record how it ended."""
+"""Execute one run: build the graph's input and config, stream it, and read how it ended."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
 from waypost import serde
-from waypost.models import Assistant, Run, Thread, now_iso
+from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, RunEnd, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
-from waypost.operations.threads import apply_snapshot
 from waypost.runtime import Runtime
 from waypost.worker.stream import StreamShaper
 
@@ -52,7 +53,7 @@ def build_config(assistant: Assistant, thread: Thread, run: Run) -> RunnableConf
     return cast(RunnableConfig, config)
 
 
-def _command(raw: dict[str, Any]) -> Command[Any]:
+def _command(raw: dict[str, Any], answers: dict[str, Any] | None) -> Command[Any]:
     goto = raw.get("goto")
 
     def send(g: Any) -> Any:
@@ -65,38 +66,50 @@ def _command(raw: dict[str, Any]) -> Command[Any]:
     update = raw.get("update")
     if isinstance(update, list):
         update = [tuple(pair) for pair in update]
-    return Command(resume=raw.get("resume"), update=update, goto=goto or ())
+    # Answers always go in as {interrupt_id: value}: langgraph keeps a map out of the
+    # checkpoint (a bare value would stay there as a pending write that a later run could
+    # apply again), and a map can carry null.
+    return Command(resume=answers or None, update=update, goto=goto or ())
 
 
 def error_payload(exc: BaseException) -> dict[str, str]:
     return {"error": type(exc).__name__, "message": str(exc)}
 
 
-async def execute(rt: Runtime, run: Run) -> str:
-    """Run the graph to its end or its next interrupt; return the run's final status."""
+@dataclass
+class Execution:
+    """What driving a run's graph left behind: the graph (to read its state afterwards)
+    and the error it failed with, if it did."""
+
+    assistant: Assistant | None = None
+    graph: Pregel | None = None
+    error: dict[str, str] | None = None
+
+
+async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
+    """Run the graph to its end or its next interrupt. Cancellable: the caller cancels this
+    task to stop the graph; what the graph did until then is in its checkpoints."""
     async with rt.storage.transaction() as tx:
         thread = await tx.get_thread(run.thread_id)
         assistant = await tx.get_assistant(run.assistant_id)
-    if thread is None:  # deleted while queued
-        return "interrupted"
+    execution.assistant = assistant
+    if thread is None:  # deleted while queued; the run row went with it
+        return
     rt.broker.open_run(run.run_id, run.thread_id, bool(run.kwargs.get("resumable")))
     k = run.kwargs
-    started_at = now_iso()
-    error: dict[str, str] | None = None
-    status = "success"
-    graph = None
     try:
         if assistant is None:
             raise LookupError(f"assistant {run.assistant_id} was deleted")
         config = build_config(assistant, thread, run)
         graph = await rt.graphs.graph(assistant.graph_id, config)
-        graph_input: Any = _command(k["command"]) if k.get("command") else k.get("input")
+        execution.graph = graph
+        graph_input: Any = _command(k["command"], run.answers) if k.get("command") else k.get("input")
         if run.attempt > 1:
             # Retried after a crash: continue from the checkpoints this run already wrote.
             latest = await read_state(graph, run.thread_id)
             if latest is not None and latest.metadata and latest.metadata.get("run_id") == run.run_id:
                 graph_input = None
-        shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")))
+        shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")), graph.output_channels)
         streaming = rt.broker.wants_events(run.run_id)
         context = {**assistant.context, **(k.get("context") or {})}
         # Streaming a graph with subgraphs: stream theirs too (and drop their parts unless the
@@ -117,11 +130,8 @@ async def execute(rt: Runtime, run: Run) -> str:
         raise
     except Exception as exc:  # the graph failed: the run records it, the server carries on
         log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
-        error = error_payload(exc)
-        status = "error"
-        rt.broker.publish(run.run_id, "error", serde.dumps(error))
-    await finish(rt, run, graph, status, error, started_at)
-    return status
+        execution.error = error_payload(exc)
+        rt.broker.publish(run.run_id, "error", serde.dumps(execution.error))
 
 
 async def _events(
@@ -168,34 +178,54 @@ def webhook_payload(run: Run, status: str, output: Any, started_at: str) -> dict
     return payload
 
 
-async def finish(
-    rt: Runtime, run: Run, graph: Any, status: str, error: dict[str, str] | None, started_at: str = ""
-) -> None:
+def run_output(graph: Pregel, values: Any, pending: list[PendingInterrupt]) -> Any:
+    """What `runs/wait` answers: the graph's output channels (its output_schema, not private
+    state), plus the interrupts waiting for an answer."""
+    out = values
+    channels = graph.output_channels
+    if isinstance(values, dict) and not isinstance(channels, str):
+        out = {key: values[key] for key in channels if key in values}
+    if pending:
+        items = [p.item() for p in pending]
+        out = {**out, "__interrupt__": items} if isinstance(out, dict) else {"__interrupt__": items}
+    return out
+
+
+async def conclude(rt: Runtime, run: Run, execution: Execution, cancel: CancelAction | None) -> RunEnd:
+    """How the run ended, read from its checkpoint: values, pending interrupts, output. A
+    rollback first undoes the run in the checkpointer, so what is read is the state before."""
+    graph = execution.graph
+    if graph is None and execution.assistant is not None:
+        graph = await rt.graphs.graph(execution.assistant.graph_id)
+    if cancel == "rollback":
+        await rt.storage.rollback_checkpoints(run.thread_id, run.run_id)
     snapshot = await read_state(graph, run.thread_id, subgraphs=True) if graph is not None else None
-    if error is not None:
-        output: Any = {"__error__": error}
+    if graph is None or snapshot is None:
+        values = None
+        pending: list[PendingInterrupt] | None = [] if graph is not None else None
+        output: Any = {}
     else:
-        values = serde.to_jsonable(snapshot.values) if snapshot else {}
-        pending = pending_interrupts(run.thread_id, snapshot) if snapshot else []
-        output = values
-        if pending:
-            items = [p.item() for p in pending]
-            output = {**values, "__interrupt__": items} if isinstance(values, dict) else {"__interrupt__": items}
-    delete_thread = run.temporary and run.kwargs.get("on_completion", "delete") == "delete"
-    async with rt.storage.transaction() as tx:
-        current = await tx.get_run(run.run_id)  # None when rolled back or deleted meanwhile
-        final = (current or run).replace(status=status, output=output, updated_at=now_iso())
-        if current is not None:
-            await tx.update_run(final)
-        thread = await tx.get_thread(run.thread_id)
-        if thread is not None:
-            others = [r for r in await tx.inflight_runs(run.thread_id) if r.run_id != run.run_id]
-            await apply_snapshot(tx, thread, snapshot, error=error, busy=bool(others))
-        if delete_thread:
-            await tx.delete_thread(run.thread_id)
-    rt.broker.publish_thread(run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id}))
-    if run.kwargs.get("webhook") and rt.webhooks is not None:
-        rt.webhooks.send(run.kwargs["webhook"], webhook_payload(run, status, output, started_at))
-    if delete_thread:
-        await rt.storage.checkpointer.adelete_thread(run.thread_id)
-    rt.broker.run_done(run.run_id, final if current is not None else None)
+        values = serde.to_jsonable(snapshot.values)
+        assistant = execution.assistant
+        pending = pending_interrupts(
+            run.thread_id,
+            snapshot,
+            run_id=run.run_id,
+            assistant_id=run.assistant_id,
+            graph_id=assistant.graph_id if assistant is not None else None,
+        )
+        output = run_output(graph, values, pending)
+    if cancel == "rollback":
+        return RunEnd(status="interrupted", output=None, values=values, pending=pending, rolled_back=True)
+    if cancel == "interrupt":
+        return RunEnd(status="interrupted", output=output, values=values, pending=pending)
+    if execution.error is not None:
+        return RunEnd(
+            status="error",
+            output={"__error__": execution.error},
+            values=values,
+            pending=pending,
+            error=execution.error,
+        )
+    at_breakpoint = bool(snapshot is not None and snapshot.next and not pending)
+    return RunEnd(status="success", output=output, values=values, pending=pending, at_breakpoint=at_breakpoint)

@@ -1,65 +1,120 @@
 """The worker pool: claims runs from storage and executes up to `slots` at once.
 
-It sleeps on an event, never a timer: creating a run or finishing one wakes it. A run that
-stops at an interrupt ends, freeing its slot; the human's answer is a new run.
+It sleeps on an event, never a timer on the hot path: creating a run or finishing one wakes
+it. A run that stops at an interrupt ends, freeing its slot; the human's answer is a new run.
+
+Each claimed run is *held*: the claim gives this worker a lease that a heartbeat renews, and
+every write about the run's end is conditional on still holding it. A cancel is a request
+stored on the run; the holder learns of it from the broker at once, or at its next heartbeat
+if the signal was lost, and ends the run as asked. Nothing about a run's end depends on an
+asyncio task being cancelled at the right moment.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from waypost.models import now_iso
+from waypost import serde
+from waypost.models import CancelAction, Run, RunEnd, now_iso
+from waypost.operations.transitions import record_end
 from waypost.runtime import Runtime
-from waypost.worker.executor import execute, finish
+from waypost.worker.executor import Execution, conclude, execute, webhook_payload
+from waypost.worker.webhooks import WebhookSender
 
 log = logging.getLogger("waypost.worker")
 
+# A held run's lease: renewed every LEASE_S / 3; a run whose holder stopped renewing is taken
+# over by another process's sweeper once it lapses.
+LEASE_S = 6.0
+# How often a process looks for lapsed leases (scaled mode; embedded mode owns its file).
+SWEEP_S = 1.0
+# How long a cancel signal for a run not (yet) held here is remembered: it may arrive between
+# another process's claim commit and this worker registering the run.
+EARLY_CANCEL_TTL_S = 30.0
+
+
+@dataclass
+class _Held:
+    run: Run
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    cancel: CancelAction | None = None
+    shutdown: bool = False  # the process is stopping: hand the run back, don't end it
+    lost: bool = False  # the lease lapsed: another worker may hold the run now
+    renewed_at: float = field(default_factory=time.monotonic)
+
 
 class Worker:
-    def __init__(self, rt: Runtime, slots: int) -> None:
+    def __init__(
+        self, rt: Runtime, slots: int, webhooks: WebhookSender, *, lease_s: float = LEASE_S, grace_s: float = 10.0
+    ) -> None:
         self.rt = rt
         self.slots = slots
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._cancel_actions: dict[str, str] = {}
+        self.webhooks = webhooks
+        self.lease_s = lease_s
+        self.grace_s = grace_s
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._held: dict[str, _Held] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._early_cancels: dict[str, float] = {}
         self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._background: list[asyncio.Task[None]] = []
+        self._draining = False
         self._timer: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Worker:
-        async with self.rt.storage.transaction() as tx:
-            requeued = await tx.requeue_running()
-        for run in requeued:
-            log.warning("run %s was cut off by a stop; queued again (attempt %d next)", run.run_id, run.attempt + 1)
+        if self.rt.storage.single_process:
+            # This process owns the database: whoever held runs that are still `running`
+            # is dead. Their runs continue from their last checkpoint (attempt + 1).
+            async with self.rt.storage.transaction() as tx:
+                cut = await tx.forget_leases()
+            if cut:
+                log.warning("%d run(s) were cut off by a stop; they continue from their last checkpoint", cut)
+        await self._sweep()
         self.rt.broker.on_work(self._wake.set)
+        self.rt.broker.on_cancel(self._on_cancel)
         self._wake.set()
-        self._loop_task = asyncio.create_task(self._loop(), name="waypost-worker")
+        self._background.append(asyncio.create_task(self._loop(), name="waypost-worker"))
+        if not self.rt.storage.single_process:
+            self._background.append(asyncio.create_task(self._sweeper(), name="waypost-sweeper"))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._stopping = True
+        """Drain: claim nothing more, let running runs finish within the grace period, then
+        stop the rest and hand them back to the queue (they continue from their last
+        checkpoint, here after a restart or in another process)."""
+        self._draining = True
         if self._timer is not None:
             self._timer.cancel()
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-        tasks = list(self._tasks.values())
-        for task in tasks:
+        for task in self._background:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._loop_task is not None:
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.grace_s)
+        for held in self._held.values():
+            held.shutdown = True
+            held.wake.set()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
-    def cancel(self, run_id: str, action: str = "interrupt") -> bool:
-        task = self._tasks.get(run_id)
-        if task is None:
-            return False
-        self._cancel_actions[run_id] = action
-        task.cancel()
-        return True
+    # signals
+    def _on_cancel(self, run_id: str) -> None:
+        held = self._held.get(run_id)
+        if held is not None:
+            held.wake.set()
+            return
+        now = time.monotonic()
+        self._early_cancels = {r: t for r, t in self._early_cancels.items() if now - t < EARLY_CANCEL_TTL_S}
+        self._early_cancels[run_id] = now
 
+    # claiming
     async def _loop(self) -> None:
         while True:
             await self._wake.wait()
@@ -72,15 +127,15 @@ class Worker:
                 self._wake.set()
 
     async def _fill(self) -> None:
-        while len(self._tasks) < self.slots:
+        while len(self._held) < self.slots and not self._draining:
             async with self.rt.storage.transaction() as tx:
-                run = await tx.claim_next_run(now_iso())
-                later = None if run else await tx.next_available_at(now_iso())
+                run = await tx.claim_next_run(self.worker_id, self.lease_s)
+                later = None if run else await tx.next_available_at()
             if run is None:
                 if later is not None:
                     self._wake_at(later)
                 return
-            self._tasks[run.run_id] = asyncio.create_task(self._execute(run), name=f"run-{run.run_id}")
+            self._hold(run)
 
     def _wake_at(self, when: str) -> None:
         """Wake up when a delayed run (after_seconds) becomes runnable."""
@@ -89,37 +144,131 @@ class Worker:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_later(delay + 0.001, self._wake.set)
 
-    async def _execute(self, run: Any) -> None:
-        try:
-            await execute(self.rt, run)
-        except asyncio.CancelledError:
-            await self._cancelled(run)
-        except Exception:
-            log.exception("run %s crashed the executor", run.run_id)
-            await finish(self.rt, run, None, "error", {"error": "InternalError", "message": "run executor failed"})
-        finally:
-            self._tasks.pop(run.run_id, None)
-            self._cancel_actions.pop(run.run_id, None)
+    async def _sweeper(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await self._sweep()
+            except Exception:
+                log.exception("sweeping lapsed leases failed")
+
+    async def _sweep(self) -> None:
+        async with self.rt.storage.transaction() as tx:
+            requeued, taken = await tx.expire_leases(self.worker_id)
+        for run in taken:
+            log.warning("run %s: its worker stopped while a cancel was pending; ending it here", run.run_id)
+            self._hold(run)
+        if requeued:
+            log.warning("%d run(s) lost their worker; queued again to continue from their last checkpoint", requeued)
             self._wake.set()
 
-    async def _cancelled(self, run: Any) -> None:
-        if self._stopping:
-            # Shutting down: leave the run `running`; the next start queues it again and
-            # continues from its last checkpoint.
-            return
-        action = self._cancel_actions.get(run.run_id, "interrupt")
-        graph = await self._graph(run)
-        if action == "rollback":
-            # As if the run never happened: its row, its checkpoints, its claim on answers.
-            async with self.rt.storage.transaction() as tx:
-                await tx.delete_run(run.run_id)
-                await tx.unanswer_interrupts(run.thread_id, run.run_id)
-            await self.rt.storage.delete_run_checkpoints(run.thread_id, run.run_id)
-        await finish(self.rt, run, graph, "interrupted", None)
+    # holding a run
+    def _hold(self, run: Run) -> None:
+        held = _Held(run, cancel=run.cancel_action)
+        if run.cancel_action is not None or self._early_cancels.pop(run.run_id, None) is not None:
+            held.wake.set()
+        self._held[run.run_id] = held
+        self._tasks[run.run_id] = asyncio.create_task(self._run(held), name=f"run-{run.run_id}")
 
-    async def _graph(self, run: Any) -> Any:
-        """The run's graph, to read the state it stopped at; None if its assistant is gone
-        (the thread then keeps the values it had)."""
+    async def _run(self, held: _Held) -> None:
+        run = held.run
+        try:
+            end = await self._execute(held)
+            if end is not None:
+                await self._record(held, end)
+        except Exception:
+            log.exception("run %s: the worker failed while holding it", run.run_id)
+        finally:
+            self._held.pop(run.run_id, None)
+            self._tasks.pop(run.run_id, None)
+            self._wake.set()
+
+    async def _execute(self, held: _Held) -> RunEnd | None:
+        """Drive the graph until it ends or a cancel, a shutdown or a lost lease stops it;
+        how it ended, or None when this worker must write nothing more about the run."""
+        run = held.run
+        execution = Execution()
+        graph = asyncio.create_task(execute(self.rt, run, execution), name=f"graph-{run.run_id}")
+        beat = asyncio.create_task(self._heartbeat(held), name=f"lease-{run.run_id}")
+        try:
+            while not graph.done():
+                woken = asyncio.create_task(held.wake.wait())
+                await asyncio.wait({graph, woken}, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                if graph.done():
+                    break
+                held.wake.clear()
+                if held.cancel is None and not (held.shutdown or held.lost):
+                    await self._read_cancel(held)  # a broker signal: the request is stored
+                if held.cancel is not None or held.shutdown or held.lost:
+                    graph.cancel()
+                    break
+            with contextlib.suppress(asyncio.CancelledError):
+                await graph
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+        if held.lost:
+            log.warning("run %s: lease lost; leaving it to whoever holds it now", run.run_id)
+            return None
+        if held.shutdown and held.cancel is None:
+            async with self.rt.storage.transaction() as tx:
+                await tx.release_run(run.run_id, run.attempt, self.worker_id)
+            log.info("run %s handed back to the queue on shutdown", run.run_id)
+            return None
+        return await conclude(self.rt, run, execution, held.cancel)
+
+    async def _read_cancel(self, held: _Held) -> None:
+        run = held.run
         async with self.rt.storage.transaction() as tx:
-            assistant = await tx.get_assistant(run.assistant_id)
-        return await self.rt.graphs.graph(assistant.graph_id) if assistant else None
+            lease = await tx.renew_lease(run.run_id, run.attempt, self.worker_id, self.lease_s)
+        if lease is None:
+            held.lost = True
+        else:
+            held.cancel = lease.cancel_action
+            held.renewed_at = time.monotonic()
+
+    async def _heartbeat(self, held: _Held) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                await self._read_cancel(held)
+            except Exception:
+                log.exception("run %s: renewing its lease failed", held.run.run_id)
+                if time.monotonic() - held.renewed_at > self.lease_s:
+                    held.lost = True  # another process may take it over now: stop
+            if held.cancel is not None or held.lost:
+                held.wake.set()
+                return
+
+    async def _record(self, held: _Held, end: RunEnd) -> None:
+        """Write the run's end; if a cancel landed after the graph finished, it wins."""
+        rt, run = self.rt, held.run
+        now = now_iso()
+        async with rt.storage.transaction() as tx:
+            applied = await record_end(tx, run, end, now)
+            current = None if applied else await tx.get_run(run.run_id)
+            thread_gone = not applied and await tx.get_thread(run.thread_id) is None
+        if not applied:
+            if current is not None and current.status == "running" and current.attempt == run.attempt:
+                if current.cancel_action is not None and held.cancel is None:
+                    held.cancel = current.cancel_action
+                    await self._record(held, await conclude(rt, run, Execution(), held.cancel))
+                    return
+            if thread_gone:  # deleted while running: drop what the run wrote meanwhile
+                await rt.storage.checkpointer.adelete_thread(run.thread_id)
+            rt.broker.run_ended(run.run_id)
+            return
+        await self._after(run, end)
+
+    async def _after(self, run: Run, end: RunEnd) -> None:
+        rt = self.rt
+        if run.temporary and run.kwargs.get("on_completion", "delete") == "delete":
+            async with rt.storage.transaction() as tx:
+                await tx.delete_thread(run.thread_id, keep_runs=True)
+            await rt.storage.checkpointer.adelete_thread(run.thread_id)
+        rt.broker.publish_thread(run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id}))
+        rt.broker.run_ended(run.run_id)
+        if run.kwargs.get("webhook") and not end.rolled_back:
+            self.webhooks.send(run.kwargs["webhook"], webhook_payload(run, end.status, end.output, run.updated_at))

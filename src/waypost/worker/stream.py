@@ -7,6 +7,7 @@ messages mode, and interrupts rendered as the same items `/wait` returns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessageChunk
@@ -31,10 +32,13 @@ LANGGRAPH_MODE = {
 
 
 class StreamShaper:
-    def __init__(self, requested: list[str], subgraphs: bool) -> None:
+    def __init__(self, requested: list[str], subgraphs: bool, output_channels: str | Sequence[str]) -> None:
         # What the client asked for; `events` alone still needs one langgraph mode to run.
         self.requested = [m for m in requested if m in LANGGRAPH_MODE]
         self.subgraphs = subgraphs
+        # The root graph's `values` events carry its output channels only (its output_schema),
+        # as langgraph's own stream does when given output_keys: private state stays inside.
+        self._output = None if isinstance(output_channels, str) else frozenset(output_channels)
         self.legacy_messages = "messages" in self.requested
         self.tuple_messages = "messages-tuple" in self.requested
         # checkpoint namespace paths of the tasks started so far, to tell which raised an interrupt
@@ -88,6 +92,8 @@ class StreamShaper:
             return self._messages(chunk, suffix)
         if mode not in self.requested:
             return []
+        if mode == "values" and not ns and self._output is not None and isinstance(chunk, dict):
+            chunk = {k: v for k, v in chunk.items() if k in self._output or k == "__interrupt__"}
         if mode in ("updates", "values"):
             return [(mode + suffix, self._with_items(chunk))]
         return [(mode + suffix, chunk)]

@@ -52,16 +52,33 @@ WHERE assistant_id = :assistant_id AND version = :version;
 INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata, config,
                      status, state_values, interrupts, error)
 VALUES (:thread_id, :created_at, :updated_at, :state_updated_at, :metadata, :config,
-        :status, :state_values, :interrupts, :error);
+        :status, :state_values, :interrupts, :error)
+ON CONFLICT (thread_id) DO NOTHING;
 
 -- name: get_thread
 SELECT * FROM threads WHERE thread_id = :thread_id;
 
--- name: update_thread
-UPDATE threads SET updated_at = :updated_at, state_updated_at = :state_updated_at,
-    metadata = :metadata, config = :config, status = :status, state_values = :state_values,
-    interrupts = :interrupts, error = :error
+-- name: set_thread_metadata
+UPDATE threads SET metadata = :metadata, updated_at = :now WHERE thread_id = :thread_id RETURNING *;
+
+-- name: set_thread_status
+UPDATE threads SET status = :status, updated_at = :now WHERE thread_id = :thread_id;
+
+-- name: record_thread_state
+UPDATE threads SET state_values = :state_values, interrupts = :interrupts, status = :status,
+    error = :error, at_breakpoint = :at_breakpoint, updated_at = :now, state_updated_at = :now
 WHERE thread_id = :thread_id;
+
+-- A state update holds the thread only when no run is in flight on it and no other update
+-- holds it; the claim below skips held threads.
+-- name: lock_thread_state
+UPDATE threads SET locked_until = :until
+WHERE thread_id = :thread_id AND (locked_until IS NULL OR locked_until < :now)
+  AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.thread_id = :thread_id
+                  AND runs.status IN ('pending', 'running'));
+
+-- name: unlock_thread_state
+UPDATE threads SET locked_until = NULL WHERE thread_id = :thread_id;
 
 -- name: delete_thread
 DELETE FROM threads WHERE thread_id = :thread_id;
@@ -71,6 +88,12 @@ DELETE FROM runs WHERE thread_id = :thread_id;
 
 -- name: delete_thread_interrupts
 DELETE FROM interrupts WHERE thread_id = :thread_id;
+
+-- name: delete_thread_saved_heads
+DELETE FROM run_saved_heads WHERE thread_id = :thread_id;
+
+-- name: delete_thread_saved_writes
+DELETE FROM run_saved_writes WHERE thread_id = :thread_id;
 
 -- name: search_threads
 SELECT *, count(*) OVER () AS total FROM threads t
@@ -85,20 +108,15 @@ LIMIT :limit OFFSET :offset;
 
 -- name: insert_run
 INSERT INTO runs (run_id, thread_id, assistant_id, created_at, updated_at, available_at, status,
-                  metadata, kwargs, multitask_strategy, attempt, output, temporary)
+                  metadata, kwargs, multitask_strategy, attempt, output, temporary, answers)
 VALUES (:run_id, :thread_id, :assistant_id, :created_at, :updated_at, :available_at, :status,
-        :metadata, :kwargs, :multitask_strategy, :attempt, :output, :temporary);
+        :metadata, :kwargs, :multitask_strategy, :attempt, :output, :temporary, :answers);
 
 -- name: get_run
 SELECT * FROM runs WHERE run_id = :run_id;
 
--- name: update_run
-UPDATE runs SET updated_at = :updated_at, status = :status, metadata = :metadata,
-    kwargs = :kwargs, attempt = :attempt, output = :output
-WHERE run_id = :run_id;
-
--- name: delete_run
-DELETE FROM runs WHERE run_id = :run_id;
+-- name: delete_finished_run
+DELETE FROM runs WHERE run_id = :run_id AND status NOT IN ('pending', 'running');
 
 -- name: list_runs
 SELECT * FROM runs
@@ -109,74 +127,155 @@ LIMIT :limit OFFSET :offset;
 -- name: inflight_runs
 SELECT * FROM runs WHERE thread_id = :thread_id AND status IN ('pending', 'running') ORDER BY seq;
 
--- name: claim_next_run
-UPDATE runs SET status = 'running', attempt = attempt + 1, updated_at = :now
-WHERE run_id = (
-    SELECT r.run_id FROM runs r
-    WHERE r.status = 'pending' AND r.available_at <= :now
-      AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id
-                      AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
-    ORDER BY r.seq LIMIT 1)
-RETURNING *;
-
--- name: next_available_at
-SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > :now;
-
 -- name: runs_by_status
 SELECT * FROM runs WHERE status IN (SELECT value FROM json_each(:statuses)) ORDER BY seq;
 
--- name: unanswer_interrupts
-UPDATE interrupts SET answered_by_run = NULL, answered_at = NULL
-WHERE thread_id = :thread_id AND answered_by_run = :run_id;
+-- The queue. A run is runnable when it is due, its thread has no running run and no older
+-- pending one (runs on a thread go one at a time, in order), and no state update holds the
+-- thread. The unique index runs_one_running backs the first rule.
+-- name: claim_next_run
+UPDATE runs SET status = 'running', attempt = attempt + 1, updated_at = :now_iso,
+    lease_owner = :worker, lease_until = :now + :lease_s
+WHERE run_id = (
+    SELECT r.run_id FROM runs r
+    WHERE r.status = 'pending' AND r.available_at <= :now_iso
+      AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id
+                      AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
+      AND NOT EXISTS (SELECT 1 FROM threads t WHERE t.thread_id = r.thread_id
+                      AND t.locked_until >= :now)
+    ORDER BY r.seq LIMIT 1)
+RETURNING *;
 
--- name: requeue_running
-UPDATE runs SET status = 'pending' WHERE status = 'running' RETURNING *;
+-- The newest checkpoint of each namespace a claimed run continues from, and its writes,
+-- saved for an exact rollback (see run_saved_heads in the migrations).
+-- name: save_heads
+INSERT INTO run_saved_heads (run_id, thread_id, checkpoint_ns, checkpoint_id)
+SELECT :run_id, :thread_id, checkpoint_ns, max(checkpoint_id) FROM checkpoints
+WHERE thread_id = :thread_id AND checkpoint_ns IN (SELECT value FROM json_each(:namespaces))
+GROUP BY checkpoint_ns;
+
+-- name: save_writes
+INSERT INTO run_saved_writes (run_id, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
+                              idx, channel, type, value)
+SELECT :run_id, w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, w.idx,
+       w.channel, w.type, w.value
+FROM writes w JOIN run_saved_heads h
+  ON h.run_id = :run_id AND w.thread_id = h.thread_id AND w.checkpoint_ns = h.checkpoint_ns
+ AND w.checkpoint_id = h.checkpoint_id;
+
+-- name: discard_saved_heads
+DELETE FROM run_saved_heads WHERE run_id = :run_id;
+
+-- name: discard_saved_writes
+DELETE FROM run_saved_writes WHERE run_id = :run_id;
+
+-- name: next_available_at
+SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > :now_iso;
+
+-- name: renew_lease
+UPDATE runs SET lease_until = :now + :lease_s
+WHERE run_id = :run_id AND attempt = :attempt AND status = 'running' AND lease_owner = :worker
+RETURNING cancel_action;
+
+-- A cancel asked before the end is recorded wins: the holder then ends the run as asked.
+-- name: finish_run
+UPDATE runs SET status = :status, output = :output, updated_at = :now,
+    lease_owner = NULL, lease_until = NULL
+WHERE run_id = :run_id AND attempt = :attempt AND status = 'running' AND cancel_action IS NULL;
+
+-- name: end_cancelled_run
+UPDATE runs SET status = 'interrupted', output = :output, updated_at = :now,
+    lease_owner = NULL, lease_until = NULL
+WHERE run_id = :run_id AND attempt = :attempt AND status = 'running';
+
+-- name: drop_held_run
+DELETE FROM runs WHERE run_id = :run_id AND attempt = :attempt AND status = 'running';
+
+-- A run with a cancel pending is not handed back: its holder ends it as asked.
+-- name: release_run
+UPDATE runs SET status = 'pending', lease_owner = NULL, lease_until = NULL
+WHERE run_id = :run_id AND attempt = :attempt AND status = 'running' AND lease_owner = :worker
+  AND cancel_action IS NULL;
+
+-- name: cancel_pending_run
+UPDATE runs SET status = 'interrupted', updated_at = :now WHERE run_id = :run_id AND status = 'pending';
+
+-- name: drop_pending_run
+DELETE FROM runs WHERE run_id = :run_id AND status = 'pending';
+
+-- name: request_cancel
+UPDATE runs SET cancel_action = CASE WHEN cancel_action = 'rollback' THEN 'rollback' ELSE :action END
+WHERE run_id = :run_id AND status = 'running';
+
+-- name: expire_leases
+UPDATE runs SET status = 'pending', lease_owner = NULL, lease_until = NULL
+WHERE status = 'running' AND lease_until < :now AND lease_owner IS NOT :worker AND cancel_action IS NULL;
+
+-- name: take_over_cancelled
+UPDATE runs SET lease_owner = :worker, lease_until = :now + :lease_s, attempt = attempt + 1
+WHERE status = 'running' AND lease_until < :now AND lease_owner IS NOT :worker
+  AND cancel_action IS NOT NULL
+RETURNING *;
+
+-- name: forget_leases
+UPDATE runs SET lease_until = 0 WHERE status = 'running';
 
 -- name: thread_interrupts
-SELECT * FROM interrupts WHERE thread_id = :thread_id AND superseded = 0 ORDER BY created_at, rowid;
+SELECT * FROM interrupts WHERE thread_id = :thread_id AND (:superseded OR superseded_by IS NULL)
+ORDER BY created_at, rowid;
 
 -- name: answer_interrupts
 UPDATE interrupts SET answered_by_run = :run_id, answered_at = :now
-WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded = 0
+WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL
   AND interrupt_id IN (SELECT value FROM json_each(:ids));
 
+-- name: release_answers
+UPDATE interrupts SET answered_by_run = NULL, answered_at = NULL
+WHERE thread_id = :thread_id AND answered_by_run = :run_id
+  AND (:ids IS NULL OR interrupt_id IN (SELECT value FROM json_each(:ids)));
+
 -- name: supersede_interrupts
-UPDATE interrupts SET superseded = 1
-WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded = 0
+UPDATE interrupts SET superseded_by = :run_id
+WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL
   AND interrupt_id NOT IN (SELECT value FROM json_each(:keep));
 
+-- name: restore_superseded
+UPDATE interrupts SET superseded_by = NULL
+WHERE thread_id = :thread_id AND superseded_by = :run_id
+  AND (:ids IS NULL OR interrupt_id IN (SELECT value FROM json_each(:ids)));
+
+-- An interrupt raised again keeps its claim, its supersede and where it first came from.
 -- name: upsert_interrupt
-INSERT INTO interrupts (thread_id, interrupt_id, task_id, ns, value, response_schema, created_at)
-VALUES (:thread_id, :interrupt_id, :task_id, :ns, :value, :response_schema, :created_at)
+INSERT INTO interrupts (thread_id, interrupt_id, task_id, ns, value, response_schema, created_at,
+                        run_id, assistant_id, graph_id)
+VALUES (:thread_id, :interrupt_id, :task_id, :ns, :value, :response_schema, :created_at,
+        :run_id, :assistant_id, :graph_id)
 ON CONFLICT (thread_id, interrupt_id) DO UPDATE SET
     task_id = excluded.task_id, ns = excluded.ns, value = excluded.value,
-    response_schema = excluded.response_schema, superseded = 0;
+    response_schema = excluded.response_schema;
 
 
 -- Rollback of a run in langgraph's own tables (checkpoints, writes; metadata is JSON text).
--- name: rollback_mark
-CREATE TEMP TABLE IF NOT EXISTS waypost_doomed (checkpoint_id TEXT PRIMARY KEY);
+-- langgraph's SQLite saver has no call to delete a run's checkpoints or to restore writes.
+-- name: rollback_run_writes
+DELETE FROM writes
+WHERE thread_id = :thread_id AND checkpoint_id IN (
+    SELECT checkpoint_id FROM checkpoints
+    WHERE thread_id = :thread_id AND json_extract(CAST(metadata AS TEXT), '$.run_id') = :run_id);
 
--- name: rollback_clear
-DELETE FROM waypost_doomed;
-
--- name: rollback_collect
-INSERT INTO waypost_doomed
-SELECT checkpoint_id FROM checkpoints
+-- name: rollback_run_checkpoints
+DELETE FROM checkpoints
 WHERE thread_id = :thread_id AND json_extract(CAST(metadata AS TEXT), '$.run_id') = :run_id;
 
--- name: rollback_writes
+-- name: rollback_clear_heads
 DELETE FROM writes
-WHERE thread_id = :thread_id AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed);
+WHERE thread_id = :thread_id AND EXISTS (
+    SELECT 1 FROM run_saved_heads h
+    WHERE h.run_id = :run_id AND h.checkpoint_ns = writes.checkpoint_ns
+      AND h.checkpoint_id = writes.checkpoint_id);
 
--- name: rollback_checkpoints
-DELETE FROM checkpoints
-WHERE thread_id = :thread_id AND checkpoint_id IN (SELECT checkpoint_id FROM waypost_doomed);
-
--- The answers a run brought sit as __resume__ writes on the checkpoint it started from;
--- without them the interrupt it answered is pending again.
--- name: rollback_answers
-DELETE FROM writes
-WHERE thread_id = :thread_id AND channel = '__resume__' AND checkpoint_id = (
-    SELECT checkpoint_id FROM checkpoints WHERE thread_id = :thread_id AND checkpoint_ns = ''
-    ORDER BY checkpoint_id DESC LIMIT 1);
+-- name: rollback_restore_writes
+INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel,
+                    type, value)
+SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value
+FROM run_saved_writes WHERE run_id = :run_id;

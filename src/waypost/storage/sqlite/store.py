@@ -14,6 +14,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,12 +22,14 @@ from typing import IO, Any
 
 from waypost import serde
 from waypost.errors import ConfigError, StorageError
-from waypost.models import Assistant, PendingInterrupt, Run, Thread, now_iso
-from waypost.storage.base import AssistantFilter, Page, Storage, ThreadFilter, Tx
+from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread, now_iso
+from waypost.storage.base import AssistantFilter, Lease, Page, Storage, ThreadFilter, ThreadState, Tx
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite.saver import LoopSqliteSaver
 
 BUSY_TIMEOUT_MS = 10_000
+# How long a sweeper holds a cancelled run it took over from a dead worker, while it ends it.
+TAKEOVER_LEASE_S = 30.0
 
 THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
 ASSISTANT_SORT = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
@@ -84,6 +87,7 @@ def _thread(row: sqlite3.Row) -> Thread:
         values=_load(row["state_values"]),
         interrupts=_load(row["interrupts"]),
         error=_load(row["error"]),
+        at_breakpoint=bool(row["at_breakpoint"]),
     )
 
 
@@ -102,6 +106,9 @@ def _run(row: sqlite3.Row) -> Run:
         available_at=row["available_at"],
         output=_load(row["output"]),
         temporary=bool(row["temporary"]),
+        cancel_action=row["cancel_action"],
+        lease_owner=row["lease_owner"],
+        answers=_load(row["answers"]),
     )
 
 
@@ -115,7 +122,11 @@ def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
         response_schema=_load(row["response_schema"]),
         created_at=row["created_at"],
         answered_by_run=row["answered_by_run"],
-        superseded=bool(row["superseded"]),
+        superseded_by=row["superseded_by"],
+        run_id=row["run_id"],
+        assistant_id=row["assistant_id"],
+        graph_id=row["graph_id"],
+        answered_at=row["answered_at"],
     )
 
 
@@ -207,19 +218,61 @@ class SqliteTx(Tx):
             "error": _json(t.error),
         }
 
-    async def insert_thread(self, t: Thread) -> None:
-        self._exec("insert_thread", self._thread_params(t))
+    async def insert_thread(self, t: Thread) -> bool:
+        return self._exec("insert_thread", self._thread_params(t)).rowcount > 0
 
-    async def get_thread(self, thread_id: str) -> Thread | None:
+    async def get_thread(self, thread_id: str, *, for_update: bool = False) -> Thread | None:
+        # Every SQLite transaction here holds the database's write lock (BEGIN IMMEDIATE),
+        # so a plain read already stays true until commit.
         row = self._one("get_thread", {"thread_id": thread_id})
         return _thread(row) if row else None
 
-    async def update_thread(self, t: Thread) -> None:
-        self._exec("update_thread", self._thread_params(t))
+    async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
+        # Read and write under the write lock this transaction holds: atomic. A shallow
+        # merge, as the API documents (json_patch would merge nested objects too).
+        current = await self.get_thread(thread_id)
+        if current is None:
+            return None
+        row = self._one(
+            "set_thread_metadata",
+            {"thread_id": thread_id, "metadata": _canonical({**current.metadata, **patch}), "now": now},
+        )
+        return _thread(row) if row else None
 
-    async def delete_thread(self, thread_id: str) -> bool:
-        self._exec("delete_thread_runs", {"thread_id": thread_id})
-        self._exec("delete_thread_interrupts", {"thread_id": thread_id})
+    async def set_thread_status(self, thread_id: str, status: str, now: str) -> None:
+        self._exec("set_thread_status", {"thread_id": thread_id, "status": status, "now": now})
+
+    async def record_thread_state(self, thread_id: str, state: ThreadState) -> None:
+        self._exec(
+            "record_thread_state",
+            {
+                "thread_id": thread_id,
+                "state_values": _canonical(state.values),
+                "interrupts": _json(state.interrupts),
+                "status": state.status,
+                "error": _json(state.error),
+                "at_breakpoint": int(state.at_breakpoint),
+                "now": state.updated_at,
+            },
+        )
+
+    async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
+        now = time.time()
+        cur = self._exec("lock_thread_state", {"thread_id": thread_id, "now": now, "until": now + seconds})
+        return cur.rowcount > 0
+
+    async def unlock_thread_state(self, thread_id: str) -> None:
+        self._exec("unlock_thread_state", {"thread_id": thread_id})
+
+    async def delete_thread(self, thread_id: str, *, keep_runs: bool = False) -> bool:
+        if not keep_runs:
+            self._exec("delete_thread_runs", {"thread_id": thread_id})
+        for name in (
+            "delete_thread_interrupts",
+            "delete_thread_saved_heads",
+            "delete_thread_saved_writes",
+        ):
+            self._exec(name, {"thread_id": thread_id})
         return self._exec("delete_thread", {"thread_id": thread_id}).rowcount > 0
 
     async def search_threads(self, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]:
@@ -237,35 +290,33 @@ class SqliteTx(Tx):
         return [_thread(r) for r in rows], total
 
     # runs
-    def _run_params(self, r: Run) -> dict[str, Any]:
-        return {
-            "run_id": r.run_id,
-            "thread_id": r.thread_id,
-            "assistant_id": r.assistant_id,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-            "available_at": r.available_at or r.created_at,
-            "status": r.status,
-            "metadata": _json(r.metadata),
-            "kwargs": _json(r.kwargs),
-            "multitask_strategy": r.multitask_strategy,
-            "attempt": r.attempt,
-            "output": _json(r.output),
-            "temporary": int(r.temporary),
-        }
-
     async def insert_run(self, r: Run) -> None:
-        self._exec("insert_run", self._run_params(r))
+        self._exec(
+            "insert_run",
+            {
+                "run_id": r.run_id,
+                "thread_id": r.thread_id,
+                "assistant_id": r.assistant_id,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "available_at": r.available_at or r.created_at,
+                "status": r.status,
+                "metadata": _json(r.metadata),
+                "kwargs": _json(r.kwargs),
+                "multitask_strategy": r.multitask_strategy,
+                "attempt": r.attempt,
+                "output": _json(r.output),
+                "temporary": int(r.temporary),
+                "answers": _json(r.answers),
+            },
+        )
 
     async def get_run(self, run_id: str) -> Run | None:
         row = self._one("get_run", {"run_id": run_id})
         return _run(row) if row else None
 
-    async def update_run(self, r: Run) -> None:
-        self._exec("update_run", self._run_params(r))
-
-    async def delete_run(self, run_id: str) -> bool:
-        return self._exec("delete_run", {"run_id": run_id}).rowcount > 0
+    async def delete_finished_run(self, run_id: str) -> bool:
+        return self._exec("delete_finished_run", {"run_id": run_id}).rowcount > 0
 
     async def list_runs(self, thread_id: str, status: str | None, page: Page) -> list[Run]:
         rows = self._exec(
@@ -277,26 +328,81 @@ class SqliteTx(Tx):
     async def inflight_runs(self, thread_id: str) -> list[Run]:
         return [_run(r) for r in self._exec("inflight_runs", {"thread_id": thread_id}).fetchall()]
 
-    async def claim_next_run(self, now: str) -> Run | None:
-        row = self._one("claim_next_run", {"now": now})
-        return _run(row) if row else None
-
-    async def next_available_at(self, now: str) -> str | None:
-        row = self._one("next_available_at", {"now": now})
-        return row["at"] if row else None
-
     async def runs_by_status(self, statuses: list[str]) -> list[Run]:
         return [_run(r) for r in self._exec("runs_by_status", {"statuses": _json(statuses)}).fetchall()]
 
-    async def unanswer_interrupts(self, thread_id: str, run_id: str) -> None:
-        self._exec("unanswer_interrupts", {"thread_id": thread_id, "run_id": run_id})
+    # the queue and held runs. SQLite's clock is this process's clock: one process owns the file.
+    async def claim_next_run(self, worker_id: str, lease_s: float) -> Run | None:
+        params = {"now_iso": now_iso(), "now": time.time(), "worker": worker_id, "lease_s": lease_s}
+        try:
+            row = self._conn.execute(self._q["claim_next_run"], params).fetchone()
+        except sqlite3.IntegrityError:
+            return None  # runs_one_running refused it: another run on the thread is running
+        except sqlite3.Error as exc:
+            raise StorageError(f"claim_next_run: {exc}") from exc
+        if row is None:
+            return None
+        run = _run(row)
+        if run.attempt == 1 and run.continues_checkpoint:
+            self._save_heads(run)
+        return run
 
-    async def requeue_running(self) -> list[Run]:
-        return [_run(r) for r in self._exec("requeue_running", {}).fetchall()]
+    def _save_heads(self, run: Run) -> None:
+        namespaces = {""}
+        for item in self._exec("thread_interrupts", {"thread_id": run.thread_id, "superseded": 0}):
+            ns = _load(item["ns"])
+            namespaces.update("|".join(ns[:k]) for k in range(1, len(ns)))
+        params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": _json(sorted(namespaces))}
+        self._exec("save_heads", params)
+        self._exec("save_writes", {"run_id": run.run_id})
+
+    async def next_available_at(self) -> str | None:
+        row = self._one("next_available_at", {"now_iso": now_iso()})
+        return row["at"] if row else None
+
+    async def renew_lease(self, run_id: str, attempt: int, worker_id: str, lease_s: float) -> Lease | None:
+        row = self._one(
+            "renew_lease",
+            {"run_id": run_id, "attempt": attempt, "worker": worker_id, "now": time.time(), "lease_s": lease_s},
+        )
+        return Lease(cancel_action=row["cancel_action"]) if row else None
+
+    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
+        params = {"run_id": run_id, "attempt": attempt, "status": status, "output": _json(output), "now": now}
+        return self._exec("finish_run", params).rowcount > 0
+
+    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
+        params = {"run_id": run_id, "attempt": attempt, "output": _json(output), "now": now}
+        return self._exec("end_cancelled_run", params).rowcount > 0
+
+    async def drop_held_run(self, run_id: str, attempt: int) -> bool:
+        return self._exec("drop_held_run", {"run_id": run_id, "attempt": attempt}).rowcount > 0
+
+    async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
+        params = {"run_id": run_id, "attempt": attempt, "worker": worker_id}
+        return self._exec("release_run", params).rowcount > 0
+
+    async def cancel_pending_run(self, run_id: str, now: str) -> bool:
+        return self._exec("cancel_pending_run", {"run_id": run_id, "now": now}).rowcount > 0
+
+    async def drop_pending_run(self, run_id: str) -> bool:
+        return self._exec("drop_pending_run", {"run_id": run_id}).rowcount > 0
+
+    async def request_cancel(self, run_id: str, action: CancelAction) -> bool:
+        return self._exec("request_cancel", {"run_id": run_id, "action": action}).rowcount > 0
+
+    async def expire_leases(self, worker_id: str) -> tuple[int, list[Run]]:
+        params = {"worker": worker_id, "now": time.time(), "lease_s": TAKEOVER_LEASE_S}
+        requeued = self._exec("expire_leases", params).rowcount
+        rows = self._exec("take_over_cancelled", params).fetchall()
+        return requeued, [_run(r) for r in rows]
+
+    async def forget_leases(self) -> int:
+        return self._exec("forget_leases", {}).rowcount
 
     # interrupts
-    async def thread_interrupts(self, thread_id: str) -> list[PendingInterrupt]:
-        rows = self._exec("thread_interrupts", {"thread_id": thread_id}).fetchall()
+    async def thread_interrupts(self, thread_id: str, *, superseded: bool = False) -> list[PendingInterrupt]:
+        rows = self._exec("thread_interrupts", {"thread_id": thread_id, "superseded": int(superseded)}).fetchall()
         return [_interrupt(r) for r in rows]
 
     async def answer_interrupts(self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str) -> int:
@@ -306,8 +412,14 @@ class SqliteTx(Tx):
         )
         return cur.rowcount
 
-    async def supersede_interrupts(self, thread_id: str, keep: list[str]) -> None:
-        self._exec("supersede_interrupts", {"thread_id": thread_id, "keep": _json(keep)})
+    async def release_answers(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
+        self._exec("release_answers", {"thread_id": thread_id, "run_id": run_id, "ids": _json(interrupt_ids)})
+
+    async def supersede_interrupts(self, thread_id: str, run_id: str, *, keep: list[str] | None = None) -> None:
+        self._exec("supersede_interrupts", {"thread_id": thread_id, "run_id": run_id, "keep": _json(keep or [])})
+
+    async def restore_superseded(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
+        self._exec("restore_superseded", {"thread_id": thread_id, "run_id": run_id, "ids": _json(interrupt_ids)})
 
     async def upsert_interrupt(self, i: PendingInterrupt) -> None:
         self._exec(
@@ -320,8 +432,15 @@ class SqliteTx(Tx):
                 "value": _json(i.value),
                 "response_schema": _json(i.response_schema),
                 "created_at": i.created_at,
+                "run_id": i.run_id,
+                "assistant_id": i.assistant_id,
+                "graph_id": i.graph_id,
             },
         )
+
+    async def discard_saved_writes(self, run_id: str) -> None:
+        self._exec("discard_saved_writes", {"run_id": run_id})
+        self._exec("discard_saved_heads", {"run_id": run_id})
 
 
 class SqliteStorage(Storage):
@@ -383,21 +502,24 @@ class SqliteStorage(Storage):
             else:
                 self._conn.execute("COMMIT")
 
-    async def delete_run_checkpoints(self, thread_id: str, run_id: str) -> None:
-        # langgraph's SQLite saver has no delete-by-run; its two tables are simple, so the
-        # rollback runs on the saver's own connection, in one transaction.
-        saver = self.checkpointer
+    @property
+    def single_process(self) -> bool:
+        return True  # the file lock (_claim_file) admits one process
+
+    async def rollback_checkpoints(self, thread_id: str, run_id: str) -> None:
+        # On our connection, in one transaction: langgraph's tables live in the same file.
         params = {"thread_id": thread_id, "run_id": run_id}
-        with saver.cursor() as cur:  # the saver's lock; commits at the end
+        async with self.transaction() as tx:
+            assert isinstance(tx, SqliteTx)
             for name in (
-                "rollback_mark",
-                "rollback_clear",
-                "rollback_collect",
-                "rollback_writes",
-                "rollback_checkpoints",
-                "rollback_answers",
+                "rollback_run_writes",
+                "rollback_run_checkpoints",
+                "rollback_clear_heads",
+                "rollback_restore_writes",
+                "discard_saved_writes",
+                "discard_saved_heads",
             ):
-                cur.execute(self._queries[name], params)
+                tx._exec(name, params)
 
     async def migrate(self) -> list[str]:
         assert self._conn is not None, "storage is not open"

@@ -1,0 +1,125 @@
+"""Interrupts: refuse a bad answer up front, claim each answer exactly once, and keep the
+interrupts table in step with the checkpoint when a run ends.
+
+Every function here runs inside a transaction (`Tx`), so the check, the claim of the
+interrupts (`answered_by_run`) and the run row commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import jsonschema
+
+from waypost.errors import Conflict, InvalidInput
+from waypost.models import PendingInterrupt
+from waypost.storage.base import Tx
+
+# langgraph's interrupt ids are xxh3-128 hex digests; a resume map is keyed by them.
+_INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_resume_map(resume: Any) -> bool:
+    return (
+        isinstance(resume, dict) and bool(resume) and all(isinstance(k, str) and _INTERRUPT_ID.match(k) for k in resume)
+    )
+
+
+def _check_schema(item: PendingInterrupt, value: Any) -> None:
+    if not item.response_schema:
+        return
+    try:
+        jsonschema.validate(value, item.response_schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise InvalidInput(
+            f"resume value for interrupt {item.interrupt_id} violates its response_schema at {where}: {exc.message}"
+        ) from None
+    except jsonschema.SchemaError as exc:
+        raise InvalidInput(f"interrupt {item.interrupt_id} has an invalid response_schema: {exc.message}") from None
+
+
+def _check_graph(item: PendingInterrupt, graph_id: str) -> None:
+    if item.graph_id is not None and item.graph_id != graph_id:
+        raise Conflict(
+            f"interrupt {item.interrupt_id} was raised by graph {item.graph_id!r}; answer it through an assistant "
+            f"of that graph, not one of {graph_id!r}"
+        )
+
+
+async def claim_answers(tx: Tx, thread_id: str, resume: Any, run_id: str, graph_id: str, now: str) -> dict[str, Any]:
+    """Validate `resume` against the thread's pending interrupts, claim them for run_id and
+    return the answers as {interrupt_id: value}: the form the run resumes the graph with."""
+    known = await tx.thread_interrupts(thread_id)
+    by_id = {i.interrupt_id: i for i in known}
+    pending = [i for i in known if i.pending]
+    if is_resume_map(resume):
+        answers = dict(resume)
+        for interrupt_id in answers:
+            item = by_id.get(interrupt_id)
+            if item is None:
+                raise Conflict(
+                    f"interrupt {interrupt_id} is not pending on thread {thread_id}; "
+                    f"pending: {', '.join(i.interrupt_id for i in pending) or 'none'}"
+                )
+            if item.answered_by_run is not None:
+                raise Conflict(f"interrupt {interrupt_id} already answered")
+    else:
+        if not pending:
+            answered = [i for i in known if i.answered_by_run is not None]
+            if answered:
+                raise Conflict(f"interrupt {answered[-1].interrupt_id} already answered")
+            raise Conflict(f"thread {thread_id} has no pending interrupt to resume")
+        if len(pending) > 1:
+            raise Conflict(
+                f"{len(pending)} interrupts are pending on thread {thread_id} "
+                f"({', '.join(i.interrupt_id for i in pending)}): resume with a map "
+                "{interrupt_id: value} naming the ones you answer"
+            )
+        answers = {pending[0].interrupt_id: resume}
+    for interrupt_id, value in answers.items():
+        _check_graph(by_id[interrupt_id], graph_id)
+        _check_schema(by_id[interrupt_id], value)
+    claimed = await tx.answer_interrupts(thread_id, list(answers), run_id, now)
+    if claimed != len(answers):  # another answer won between our read and our write
+        raise Conflict(f"interrupt {next(iter(answers))} already answered")
+    return answers
+
+
+async def reconcile(tx: Tx, thread_id: str, run_id: str, pending: list[PendingInterrupt]) -> list[PendingInterrupt]:
+    """Bring the table in step with the interrupts a run's checkpoint holds at its end, and
+    return the thread's pending ones.
+
+    - An interrupt still waiting in the checkpoint is pending: a claim by this run is given
+      back (the graph never consumed the answer: the run was cancelled or failed first), and
+      this run's supersede is undone (it never got past it).
+    - One the checkpoint no longer holds stays answered if this run answered it (consumed),
+      and is superseded otherwise.
+    - New ones are recorded, as raised by this run.
+    Claims and supersedes of other runs still in flight are left to those runs.
+    """
+    waiting = [p.interrupt_id for p in pending]
+    for item in pending:
+        await tx.upsert_interrupt(item)
+    await tx.release_answers(thread_id, run_id, waiting)
+    await tx.restore_superseded(thread_id, run_id, waiting)
+    await tx.supersede_interrupts(thread_id, run_id, keep=waiting)
+    return [i for i in await tx.thread_interrupts(thread_id) if i.pending]
+
+
+async def give_back(tx: Tx, thread_id: str, run_id: str) -> None:
+    """Undo what accepting a run did to the interrupts: its claims and its supersedes. For a
+    run that never touched the checkpoint (cancelled before it started), or one whose
+    rollback restores the checkpoint exactly."""
+    await tx.release_answers(thread_id, run_id)
+    await tx.restore_superseded(thread_id, run_id)
+
+
+def by_task(items: list[PendingInterrupt]) -> dict[str, list[dict[str, Any]]]:
+    """A thread's `interrupts` field: pending items keyed by the root task that raised them."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        out[item.task_id].append(item.item())
+    return dict(out)
