@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import importlib.util
 import json
-import math
 import os
 import platform
 import re
@@ -58,6 +57,10 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the helpers shared with the tests live in tests/
+
+from tests.stats import summarize_ms  # noqa: E402
+
 BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
 SEED_DIR = ROOT / "examples" / "seed"
@@ -121,34 +124,6 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------------------- statistics
-
-
-def percentile(sorted_vals: list[float], q: float) -> float | None:
-    if not sorted_vals:
-        return None
-    pos = (len(sorted_vals) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * (pos - lo)
-
-
-def summarize(vals_s: list[float]) -> dict[str, Any]:
-    """Latency summary in milliseconds."""
-    v = sorted(x * 1000.0 for x in vals_s)
-    if not v:
-        return {"n": 0}
-    r = lambda x: round(x, 3)  # noqa: E731
-    return {
-        "n": len(v),
-        "p50": r(percentile(v, 50)),
-        "p95": r(percentile(v, 95)),
-        "p99": r(percentile(v, 99)),
-        "mean": r(sum(v) / len(v)),
-        "min": r(v[0]),
-        "max": r(v[-1]),
-    }
-
-
 # ---------------------------------------------------------------------------- in-process floor
 
 
@@ -179,7 +154,7 @@ def _floor_result(lat: dict[str, list[float]], done: int, seconds: float, errors
         "cycles_per_s": round(done / seconds, 3),
         "errors": errors,
         "cpu_ms_per_cycle": round(1000 * cpu_s / done, 3) if done else None,
-        "latency_ms": {k: summarize(v) for k, v in lat.items()},
+        "latency_ms": {k: summarize_ms(v) for k, v in lat.items()},
     }
 
 
@@ -617,7 +592,7 @@ async def timed_load(
                 "cycles": done,
                 "cycles_per_s": round(done / w, 3),
                 "runs_per_s": round(2 * done / w, 3),
-                "latency_ms": {k: summarize([t[k] for t in lat]) for k in CALLS},
+                "latency_ms": {k: summarize_ms([t[k] for t in lat]) for k in CALLS},
                 "server_cpu_s": server_cpu,
                 "server_cpu_ms_per_cycle": round(1000 * server_cpu / done, 3)
                 if server_cpu is not None and done
@@ -685,7 +660,9 @@ async def count_load(
         "errors": sum(tally.errors.values()),
         "error_kinds": dict(tally.errors),
         "error_samples": tally.error_samples,
-        "latency_ms": {k: summarize([t[k] for t in tally.lat if k in t]) for k in ("create_thread", "run_interrupt")},
+        "latency_ms": {
+            k: summarize_ms([t[k] for t in tally.lat if k in t]) for k in ("create_thread", "run_interrupt")
+        },
     }
 
 
