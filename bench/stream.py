@@ -68,7 +68,9 @@ async def token_rate(url: str) -> tuple[int, float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(
-            config=ROOT / "bench" / "graphs" / "langgraph.json", database_url=f"sqlite:///{tmp}/bench.sqlite"
+            config=ROOT / "bench" / "graphs" / "langgraph.json",
+            database_url=f"sqlite:///{tmp}/bench.sqlite",
+            log_path=Path(tmp) / "bench.log",
         ).start()
         try:
             first, first_values = asyncio.run(first_events(server.url))
