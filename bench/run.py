@@ -35,11 +35,9 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +57,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the helpers shared with the tests live in tests/
 
+from tests.serverproc import LocalServer, ServerProcess, free_port  # noqa: E402
 from tests.stats import summarize_ms  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
@@ -252,12 +251,6 @@ def run_floor(plan: Plan) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _proc_status_kb(pid: int, key: str) -> int | None:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -280,42 +273,24 @@ def _proc_cpu_s(pid: int) -> float | None:
 
 
 class Server:
-    """One server process, in its own session/process group; stopped by that id only."""
+    """A server under measurement: its name in logs and results, its URL, and its process."""
 
-    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str], log_path: Path, port: int) -> None:
-        self.name, self.argv, self.cwd, self.env, self.log_path, self.port = name, argv, cwd, env, log_path, port
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, name: str, url: str, process: LocalServer) -> None:
+        self.name, self.url, self.process = name, url, process
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        return self.process.pid
 
-    def start(self, timeout: float = 120.0) -> None:
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/ok", timeout=2.0).status_code == 200:
-                    log(f"{self.name} up on {self.url} (pid {self.pid})")
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer /ok within {timeout:.0f}s:\n{self.log_tail()}")
+    def start(self) -> None:
+        self.process.start(timeout_s=120.0)  # langgraph dev takes seconds to import its runtime
+        log(f"{self.name} up on {self.url} (pid {self.pid})")
+
+    def stop(self) -> None:
+        proc = self.process.proc
+        if proc is not None and proc.poll() is None:
+            self.process.stop()
+            log(f"{self.name} stopped (pid {proc.pid})")
 
     def rss_kb(self) -> int | None:
         return _proc_status_kb(self.pid, "VmRSS")
@@ -324,53 +299,25 @@ class Server:
         return _proc_cpu_s(self.pid)
 
     def log_tail(self, n: int = 30) -> str:
-        try:
-            text = re.sub(r"\x1b\[[0-9;]*m", "", self.log_path.read_text(errors="replace"))
-            return "\n".join(text.splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.returncode is None:
-            pgid = self.proc.pid  # start_new_session: the group id is our child's pid
-            for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pgid, sig)
-                try:
-                    self.proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            log(f"{self.name} stopped (pid {pgid})")
-        if not self._log.closed:
-            self._log.close()
+        return self.process.log_tail(n)
 
 
 def waypost_server(tmp: Path, tag: str) -> Server:
-    port = free_port()
-    exe = Path(sys.executable).parent / "waypost"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "waypost"]
-    db = tmp / f"waypost-{tag}.sqlite"
-    argv = [
-        *cmd,
-        "serve",
-        "--config",
-        str(SEED_DIR / "langgraph.json"),
-        "--port",
-        str(port),
-        "--database-url",
-        f"sqlite:///{db}",
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYPOST_")}  # the embedded defaults
-    return Server(f"waypost[{tag}]", argv, ROOT, env, tmp / f"waypost-{tag}.log", port)
+    """`waypost serve` on the seed with a fresh database; no WAYPOST_* from the shell, so the
+    embedded defaults are what is measured."""
+    process = ServerProcess(
+        config=SEED_DIR / "langgraph.json",
+        database_url=f"sqlite:///{tmp / f'waypost-{tag}.sqlite'}",
+        log_path=tmp / f"waypost-{tag}.log",
+    )
+    return Server(f"waypost[{tag}]", process.url, process)
 
 
 def peer_server(tmp: Path, tag: str) -> Server:
     app = tmp / f"peer-app-{tag}"
     shutil.copytree(SEED_DIR, app, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.update(
         LANGSMITH_TRACING="false",
@@ -390,7 +337,8 @@ def peer_server(tmp: Path, tag: str) -> Server:
         str(port),
     ]
     # The log lives outside the app folder (PEER-BEHAVIOR §0: a log inside it loops the reloader).
-    return Server(f"langgraph-dev[{tag}]", argv, app, env, tmp / f"peer-{tag}.log", port)
+    process = LocalServer(argv, ready_url=f"{url}/ok", log_path=tmp / f"peer-{tag}.log", env=env, cwd=app)
+    return Server(f"langgraph-dev[{tag}]", url, process)
 
 
 def ensure_peer_venv() -> dict[str, Any]:
