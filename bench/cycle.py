@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import sys
 import time
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the helpers shared with the tests
+
+from tests.stats import percentile
 
 WARMUP = 20
 
@@ -35,8 +40,8 @@ async def main(url: str, cycles: int) -> None:
         for _ in range(WARMUP):
             await cycle(client)
         times = [await cycle(client) for _ in range(cycles)]
-    p95 = statistics.quantiles(times, n=100)[94]
-    print(f"{cycles} cycles at c=1 against {url}: p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms")
+    p50, p95 = percentile(times, 50), percentile(times, 95)
+    print(f"{cycles} cycles at c=1 against {url}: p50 {p50:.2f} ms, p95 {p95:.2f} ms")
 
 
 if __name__ == "__main__":

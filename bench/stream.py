@@ -11,7 +11,6 @@ model streaming 5,000 tokens with stream_mode="messages-tuple", counting token e
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -21,15 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from langgraph_sdk import get_client  # noqa: E402
-
 from tests.serverproc import ServerProcess  # noqa: E402
+from tests.stats import percentile  # noqa: E402
 
 STREAMS = 200
 TOKENS = 5000
-
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1]
 
 
 async def first_events(url: str) -> tuple[list[float], list[float]]:
@@ -57,7 +52,9 @@ async def token_rate(url: str) -> tuple[int, float, float]:
     tokens, t_first, t_last = 0, 0.0, 0.0
     t0 = time.perf_counter()
     async for part in client.runs.stream(
-        thread["thread_id"], "tokens", input={"messages": [{"role": "user", "content": "go"}], "words": TOKENS},
+        thread["thread_id"],
+        "tokens",
+        input={"messages": [{"role": "user", "content": "go"}], "words": TOKENS},
         stream_mode="messages-tuple",
     ):
         if part.event == "messages":
@@ -71,17 +68,23 @@ async def token_rate(url: str) -> tuple[int, float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(
-            config=ROOT / "bench" / "graphs" / "langgraph.json", database_url=f"sqlite:///{tmp}/bench.sqlite"
+            config=ROOT / "bench" / "graphs" / "langgraph.json",
+            database_url=f"sqlite:///{tmp}/bench.sqlite",
+            log_path=Path(tmp) / "bench.log",
         ).start()
         try:
             first, first_values = asyncio.run(first_events(server.url))
             tokens, t_first, rate = asyncio.run(token_rate(server.url))
         finally:
             server.stop()
-    print(f"time to first event (metadata), {STREAMS} streams: p50 {statistics.median(first):.2f} ms, "
-          f"p95 {pct(first, 95):.2f} ms")
-    print(f"time to first values event: p50 {statistics.median(first_values):.2f} ms, "
-          f"p95 {pct(first_values, 95):.2f} ms")
+    print(
+        f"time to first event (metadata), {STREAMS} streams: p50 {percentile(first, 50):.2f} ms, "
+        f"p95 {percentile(first, 95):.2f} ms"
+    )
+    print(
+        f"time to first values event: p50 {percentile(first_values, 50):.2f} ms, "
+        f"p95 {percentile(first_values, 95):.2f} ms"
+    )
     print(f"token stream: {tokens} token events, first after {t_first * 1000:.1f} ms, {rate:,.0f} events/s")
 
 

@@ -12,8 +12,10 @@ from tests.serverproc import SEED_CONFIG, TEST_GRAPHS_CONFIG, ServerProcess
 
 
 def _server(tmp_path_factory: pytest.TempPathFactory, config: Path, name: str) -> Iterator[ServerProcess]:
-    db = tmp_path_factory.mktemp(name) / "waypost.sqlite"
-    server = ServerProcess(config=config, database_url=f"sqlite:///{db}").start()
+    folder = tmp_path_factory.mktemp(name)
+    server = ServerProcess(
+        config=config, database_url=f"sqlite:///{folder / 'waypost.sqlite'}", log_path=folder / "waypost.log"
+    ).start()
     try:
         yield server
     finally:

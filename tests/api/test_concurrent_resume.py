@@ -64,7 +64,9 @@ async def test_twenty_concurrent_resumes_one_wins(graphs_server: ServerProcess) 
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server of its own, so a freeze here cannot leak into the other tests."""
-    server = ServerProcess(config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{tmp_path / 'load.sqlite'}").start()
+    server = ServerProcess(
+        config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{tmp_path / 'load.sqlite'}", log_path=tmp_path / "load.log"
+    ).start()
     try:
         yield server
     finally:

@@ -36,7 +36,7 @@ RECOVERY_DEADLINE_S = 30.0
 @contextmanager
 def serving(db: Path) -> Iterator[tuple[ServerProcess, httpx.Client]]:
     """A server on `db` and a client for it; always stopped on the way out (a no-op after kill9)."""
-    server = ServerProcess(config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{db}")
+    server = ServerProcess(config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{db}", log_path=db.with_suffix(".log"))
     try:
         server.start()
         with httpx.Client(base_url=server.url, timeout=30.0) as client:
@@ -60,7 +60,7 @@ def wait_for(what: str, probe: Callable[[], Any], deadline_s: float, server: Ser
         if last:
             return last
         time.sleep(interval_s)
-    log = f"\nserver log:\n{server.log()}" if server else ""
+    log = f"\nserver log:\n{server.log_tail()}" if server else ""
     pytest.fail(f"timed out after {deadline_s}s waiting for {what} (last: {last!r}){log}")
 
 
@@ -81,7 +81,7 @@ def join(client: httpx.Client, server: ServerProcess, thread_id: str, run_id: st
     try:
         resp = client.get(f"/threads/{thread_id}/runs/{run_id}/join", timeout=RECOVERY_DEADLINE_S)
     except httpx.TimeoutException:
-        pytest.fail(f"run {run_id} did not finish within {RECOVERY_DEADLINE_S}s\nserver log:\n{server.log()}")
+        pytest.fail(f"run {run_id} did not finish within {RECOVERY_DEADLINE_S}s\nserver log:\n{server.log_tail()}")
     return ok(resp)
 
 
@@ -219,7 +219,7 @@ def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(
         server.stop()
         # uvicorn re-raises the captured SIGTERM after its graceful shutdown, so -15 is a clean
         # exit too; -9 would mean stop() gave up waiting and killed it
-        assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM), server.log()
+        assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM), server.log_tail()
         assert time.monotonic() - t0 < 10, "graceful stop waited for the run instead of stopping"
 
     thread_id, run_id = _start_steps_run_and_cut_it(db, sigterm)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.serverproc import SEED_CONFIG, ServerProcess, free_port
+from tests.serverproc import SEED_CONFIG, LocalServer, ServerProcess, free_port
 
 
 def waypost(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -71,7 +71,7 @@ def test_port_in_use(tmp_path: Path) -> None:
 
 def test_database_held_by_another_server(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    first = ServerProcess(config=SEED_CONFIG, database_url=url).start()
+    first = ServerProcess(config=SEED_CONFIG, database_url=url, log_path=tmp_path / "first.log").start()
     try:
         result = waypost("serve", "--config", str(SEED_CONFIG), "--port", str(free_port()), "--database-url", url)
         assert_one_line_failure(result, "in use by waypost")
@@ -86,20 +86,18 @@ def test_environment_variables_configure_serve(tmp_path: Path) -> None:
         "WAYPOST_CONFIG": str(SEED_CONFIG), "WAYPOST_PORT": str(port), "WAYPOST_HOST": "127.0.0.1",
         "WAYPOST_DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite'}",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "waypost", "serve"], cwd=tmp_path, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    # No flags at all: a plain LocalServer, since ServerProcess passes every setting as a flag.
+    server = LocalServer(
+        [sys.executable, "-m", "waypost", "serve"], ready_url=f"http://127.0.0.1:{port}/ok",
+        log_path=tmp_path / "serve.log", env={**os.environ, **env}, cwd=tmp_path,
     )
     try:
-        server = ServerProcess(config=SEED_CONFIG, database_url="", port=port)
-        server.proc = proc
-        assert server.wait_ready() == {"ok": True}
+        assert server.start().wait_ready() == {"ok": True}
         assistants = httpx.post(f"http://127.0.0.1:{port}/assistants/search", json={}).json()
         assert [a["graph_id"] for a in assistants] == ["agent"]
         assert (tmp_path / "env.sqlite").exists()
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        server.stop()
 
 
 def test_migrate_then_default_database_under_dot_waypost(tmp_path: Path) -> None:
