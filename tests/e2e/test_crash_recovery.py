@@ -34,9 +34,10 @@ RECOVERY_DEADLINE_S = 30.0
 
 
 @contextmanager
-def serving(db: Path) -> Iterator[tuple[ServerProcess, httpx.Client]]:
+def serving(db: Path, *extra_args: str) -> Iterator[tuple[ServerProcess, httpx.Client]]:
     """A server on `db` and a client for it; always stopped on the way out (a no-op after kill9)."""
-    server = ServerProcess(config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{db}", log_path=db.with_suffix(".log"))
+    server = ServerProcess(config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{db}", log_path=db.with_suffix(".log"),
+                           extra_args=list(extra_args))
     try:
         server.start()
         with httpx.Client(base_url=server.url, timeout=30.0) as client:
@@ -135,10 +136,12 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
         assert again.status_code == 409, again.text
 
 
-def _start_steps_run_and_cut_it(db: Path, cut: Callable[[ServerProcess], None]) -> tuple[str, str]:
+def _start_steps_run_and_cut_it(
+    db: Path, cut: Callable[[ServerProcess], None], *server_args: str
+) -> tuple[str, str]:
     """Start `steps` with a slow node `two`, wait until `one` is checkpointed and `two` is
     sleeping, then cut the server off with `cut`. Returns (thread_id, run_id)."""
-    with serving(db) as (server, client):
+    with serving(db, *server_args) as (server, client):
         thread_id = new_thread(client)
         run = ok(client.post(f"/threads/{thread_id}/runs",
                              json={"assistant_id": "steps", "input": {"some_text": "x", "delay": 4}}))
@@ -206,12 +209,9 @@ def test_run_cut_mid_node_by_kill9_is_resumed_on_next_start(tmp_path: Path) -> N
     _assert_resumed_without_client_action(db, thread_id, run_id)
 
 
-def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(tmp_path: Path) -> None:
     """With no drain grace, SIGTERM stops the running run at once and hands it back to the
     queue; the next start continues it from its last checkpoint."""
-    monkeypatch.setenv("WAYPOST_DRAIN_SECONDS", "0")
     db = tmp_path / "waypost.sqlite"
 
     def sigterm(server: ServerProcess) -> None:
@@ -222,7 +222,7 @@ def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(
         assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM), server.log_tail()
         assert time.monotonic() - t0 < 10, "graceful stop waited for the run instead of stopping"
 
-    thread_id, run_id = _start_steps_run_and_cut_it(db, sigterm)
+    thread_id, run_id = _start_steps_run_and_cut_it(db, sigterm, "--drain-seconds", "0")
     _assert_resumed_without_client_action(db, thread_id, run_id)
 
 
