@@ -86,8 +86,12 @@ def _serve(args: argparse.Namespace) -> int:
     )
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     graphs = load_graphs(settings.config_path)  # fail fast, before binding, on a broken config
-    asyncio.run(_check_database(settings.database_url))
-    sock = _bind(settings.host, settings.port)
+    sock = _bind(settings.host, settings.port)  # before the database: a failed start creates nothing
+    try:
+        asyncio.run(_check_database(settings.database_url))
+    except BaseException:
+        sock.close()
+        raise
     app = create_app(settings, graphs)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)

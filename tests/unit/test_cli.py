@@ -64,9 +64,10 @@ def test_port_in_use(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = waypost(
             "serve", "--config", str(SEED_CONFIG), "--port", str(port),
-            "--database-url", f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "--database-url", f"sqlite:///{tmp_path / 'data' / 'db.sqlite'}",
         )
     assert_one_line_failure(result, f"cannot listen on 127.0.0.1:{port}")
+    assert not (tmp_path / "data").exists(), "a failed start created the database"
 
 
 def test_database_held_by_another_server(tmp_path: Path) -> None:
@@ -104,3 +105,21 @@ def test_migrate_then_default_database_under_dot_waypost(tmp_path: Path) -> None
     result = waypost("migrate", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / ".waypost" / "waypost.sqlite").exists()
+
+
+def test_database_held_through_a_symlink_or_a_hard_link(tmp_path: Path) -> None:
+    """One process per database file, whatever path names it."""
+    real = tmp_path / "db.sqlite"
+    first = ServerProcess(config=SEED_CONFIG, database_url=f"sqlite:///{real}", log_path=tmp_path / "first.log").start()
+    try:
+        (tmp_path / "linked.sqlite").symlink_to(real)
+        os.link(real, tmp_path / "hard.sqlite")
+        (tmp_path / "dir").symlink_to(tmp_path, target_is_directory=True)
+        for other in (tmp_path / "linked.sqlite", tmp_path / "hard.sqlite", tmp_path / "dir" / "db.sqlite"):
+            result = waypost(
+                "serve", "--config", str(SEED_CONFIG), "--port", str(free_port()), "--database-url", f"sqlite:///{other}"
+            )
+            assert_one_line_failure(result, "in use by waypost")
+        assert httpx.get(first.url + "/ok").json() == {"ok": True}
+    finally:
+        first.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -451,7 +450,7 @@ class SqliteStorage(Storage):
         self._conn: sqlite3.Connection | None = None
         self._saver_conn: sqlite3.Connection | None = None
         self._saver: LoopSqliteSaver | None = None
-        self._owner: IO[str] | None = None
+        self._owner: IO[bytes] | None = None
 
     async def __aenter__(self) -> SqliteStorage:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -546,23 +545,21 @@ class SqliteStorage(Storage):
         return applied
 
 
-def _claim_file(path: Path) -> IO[str]:
+def _claim_file(path: Path) -> IO[bytes]:
     """Embedded mode is one process per database file: its worker takes over runs left
-    `running`, which would steal them from a second live process. The lock dies with the
+    `running`, which would steal them from a second live process. The lock is taken on the
+    database file itself (an flock, which SQLite's own fcntl locks don't touch), so every
+    path to it (a symlink, a hard link, a symlinked folder) finds it held. It dies with the
     process, kill -9 included."""
-    handle = open(path.with_name(path.name + ".lock"), "a+")
+    handle = open(path, "ab")  # creates an empty file, which SQLite takes as a new database
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
         handle.close()
         raise ConfigError(
-            f"{path} is in use by waypost (pid {holder}); embedded mode serves one database from one process"
+            f"{path} is in use by waypost (another process serves it); embedded mode serves one database "
+            "from one process"
         ) from None
-    handle.truncate(0)
-    handle.write(str(os.getpid()))
-    handle.flush()
     return handle
 
 
