@@ -8,7 +8,7 @@ database for one test, and whether it is available in this environment. For Post
             available=lambda: bool(os.environ.get("WAYPOST_TEST_DATABASE_URL"))),
 
 (its URL function must hand out an empty database or schema per test, since some tests
-count every row, e.g. claim_next_run is global). A backend that is not available is left
+count every row, e.g. claim_runs is global). A backend that is not available is left
 out of the parametrization, never skipped: CI treats skips as failures.
 """
 

@@ -39,7 +39,9 @@ async def _insert(storage: Storage, *runs: Run) -> None:
 
 async def _claim(storage: Storage, worker: str = WORKER, lease_s: float = LEASE_S) -> Run | None:
     async with storage.transaction() as tx:
-        return await tx.claim_next_run(worker, lease_s)
+        claimed = await tx.claim_runs(worker, lease_s, 1)
+    assert len(claimed) <= 1, claimed
+    return claimed[0] if claimed else None
 
 
 async def _get(storage: Storage, run_id: str) -> Run:
@@ -171,6 +173,33 @@ async def test_claim_is_fifo_across_threads(storage: Storage) -> None:
     claimed = [await _claim(storage) for _ in range(3)]
     assert [c.run_id for c in claimed if c] == [r.run_id for r in runs]
     assert await _claim(storage) is None
+
+
+async def test_claim_several_at_once_one_per_thread_oldest_first(storage: Storage) -> None:
+    a, b, c = await _thread(storage), await _thread(storage), await _thread(storage)
+    a1, b1, a2, c1, b2 = f.run(a, at=0), f.run(b, at=1), f.run(a, at=2), f.run(c, at=3), f.run(b, at=4)
+    await _insert(storage, a1, b1, a2, c1, b2)
+    async with storage.transaction() as tx:
+        claimed = await tx.claim_runs(WORKER, LEASE_S, 10)
+    assert sorted(r.run_id for r in claimed) == sorted([a1.run_id, b1.run_id, c1.run_id])
+    assert all((r.status, r.attempt, r.lease_owner) == ("running", 1, WORKER) for r in claimed)
+    async with storage.transaction() as tx:
+        assert await tx.claim_runs(WORKER, LEASE_S, 10) == []
+    assert await _finish(storage, next(r for r in claimed if r.run_id == b1.run_id))
+    async with storage.transaction() as tx:
+        (only,) = await tx.claim_runs(WORKER, LEASE_S, 10)
+    assert only.run_id == b2.run_id
+
+
+async def test_claim_takes_no_more_than_asked(storage: Storage) -> None:
+    tids = [await _thread(storage) for _ in range(5)]
+    runs = [f.run(tid, at=i) for i, tid in enumerate(tids)]
+    await _insert(storage, *runs)
+    async with storage.transaction() as tx:
+        first = await tx.claim_runs(WORKER, LEASE_S, 2)
+        rest = await tx.claim_runs(WORKER, LEASE_S, 5)
+    assert sorted(r.run_id for r in first) == sorted(r.run_id for r in runs[:2])
+    assert sorted(r.run_id for r in rest) == sorted(r.run_id for r in runs[2:])
 
 
 async def test_claim_fifo_follows_insertion_order(storage: Storage) -> None:

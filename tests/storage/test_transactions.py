@@ -55,8 +55,8 @@ async def test_a_transaction_that_raises_rolls_back_everything(storage: Storage)
                                    new_version=True)
             await tx.set_thread_status(base.thread_id, "busy", f.ts(3))
             await tx.merge_thread_metadata(base.thread_id, {"changed": True}, f.ts(3))
-            claimed = await tx.claim_next_run("worker", 60)
-            assert claimed is not None and claimed.run_id == base_run.run_id
+            (claimed,) = await tx.claim_runs("worker", 60, 1)
+            assert claimed.run_id == base_run.run_id
             assert await tx.answer_interrupts(base.thread_id, [base_intr.interrupt_id], "r", f.ts(5)) == 1
             await tx.supersede_interrupts(base.thread_id, "r")
             assert await tx.delete_finished_run(gone_run.run_id) is True
@@ -133,9 +133,9 @@ async def test_concurrent_claims_never_hand_out_a_run_twice(storage: Storage) ->
 
     async def claim() -> str | None:
         async with storage.transaction() as tx:
-            r = await tx.claim_next_run("worker", 60)
+            claimed = await tx.claim_runs("worker", 60, 1)
         await asyncio.sleep(0)
-        return r.run_id if r else None
+        return claimed[0].run_id if claimed else None
 
     got = await asyncio.gather(*(claim() for _ in range(20)))
     claimed = [g for g in got if g]

@@ -29,7 +29,9 @@ def _location(run: Run) -> str:
     return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
-async def _wait_response(request: Request, run: Run, *, cancel_on_disconnect: bool = False) -> Response:
+async def _wait_response(
+    request: Request, run: Run, *, cancel_on_disconnect: bool = False, just_created: bool = False
+) -> Response:
     """The run's final JSON. A run that ends within the keep-alive interval is answered as
     one plain response (most are: one write instead of a streamed body); a longer one gets
     its headers now and a newline every interval until its JSON, so proxies and clients
@@ -37,7 +39,9 @@ async def _wait_response(request: Request, run: Run, *, cancel_on_disconnect: bo
     start, which is how its leaving is noticed."""
     rt = runtime(request)
     headers = {"Location": _location(run) + "/join", "Content-Location": _location(run)}
-    ending = asyncio.ensure_future(runs.finished(rt, run.run_id))
+    # Registered before this coroutine first yields: nothing can have ended a run it created.
+    signal = rt.broker.watch_run(run.run_id) if just_created else None
+    ending = asyncio.ensure_future(runs.finished(rt, run.run_id, signal))
     if not cancel_on_disconnect:
         done, _ = await asyncio.wait({ending}, timeout=runs.WAIT_KEEPALIVE_S)
         if done:
@@ -65,7 +69,9 @@ async def wait_run(thread_id: str, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
     run = await runs.create(runtime(request), thread_uuid(thread_id), payload)
-    return await _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
+    return await _wait_response(
+        request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel", just_created=True
+    )
 
 
 @router.post("/runs/wait", openapi_extra=body_doc(RunCreate))
@@ -73,7 +79,9 @@ async def wait_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
     run = await runs.create(runtime(request), None, payload)
-    return await _wait_response(request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel")
+    return await _wait_response(
+        request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel", just_created=True
+    )
 
 
 @router.post("/runs/batch")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import jsonschema
@@ -98,15 +99,35 @@ async def reconcile(tx: Tx, thread_id: str, run_id: str, pending: list[PendingIn
     - One the checkpoint no longer holds stays answered if this run answered it (consumed),
       and is superseded otherwise.
     - New ones are recorded, as raised by this run.
-    Claims and supersedes of other runs still in flight are left to those runs.
+    Claims and supersedes of other runs still in flight are left to those runs. One read,
+    then only the writes that change something.
     """
-    waiting = [p.interrupt_id for p in pending]
+    rows = {i.interrupt_id: i for i in await tx.thread_interrupts(thread_id, superseded=True)}
+    waiting = {p.interrupt_id for p in pending}
     for item in pending:
-        await tx.upsert_interrupt(item)
-    await tx.release_answers(thread_id, run_id, waiting)
-    await tx.restore_superseded(thread_id, run_id, waiting)
-    await tx.supersede_interrupts(thread_id, run_id, keep=waiting)
-    return [i for i in await tx.thread_interrupts(thread_id) if i.pending]
+        if item.interrupt_id not in rows:
+            await tx.upsert_interrupt(item)
+            rows[item.interrupt_id] = item
+    given_back = [i for i in waiting if rows[i].answered_by_run == run_id]
+    if given_back:
+        await tx.release_answers(thread_id, run_id, given_back)
+    restored = [i for i in waiting if rows[i].superseded_by == run_id]
+    if restored:
+        await tx.restore_superseded(thread_id, run_id, restored)
+    moot = [i for i, row in rows.items() if i not in waiting and row.pending]
+    if moot:
+        await tx.supersede_interrupts(thread_id, run_id, keep=sorted(waiting))
+    now_pending = []
+    for interrupt_id, row in rows.items():
+        if interrupt_id not in waiting:
+            continue  # moot (superseded above), answered, or superseded already
+        if interrupt_id in given_back:
+            row = replace(row, answered_by_run=None, answered_at=None)
+        if interrupt_id in restored:
+            row = replace(row, superseded_by=None)
+        if row.pending:
+            now_pending.append(row)
+    return now_pending
 
 
 async def give_back(tx: Tx, thread_id: str, run_id: str) -> None:

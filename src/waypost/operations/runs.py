@@ -14,7 +14,7 @@ from waypost.models import INFLIGHT, CancelAction, Run, now_iso
 from waypost.operations import assistants
 from waypost.operations.interrupts import claim_answers
 from waypost.operations.threads import new_thread
-from waypost.operations.transitions import settle_thread, stop_run
+from waypost.operations.transitions import mark_busy, settle_thread, stop_run
 from waypost.runtime import Runtime
 from waypost.storage.base import Page
 
@@ -132,7 +132,7 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
             # until this run ends (see interrupts.reconcile).
             await tx.supersede_interrupts(tid, run.run_id)
         await tx.insert_run(run)
-        await settle_thread(tx, tid, created)  # busy, and what it claimed no longer listed
+        await mark_busy(tx, thread, created)
         if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
             assistant.assistant_id
         ):
@@ -174,15 +174,19 @@ async def delete(rt: Runtime, thread_id: str, run_id: str) -> None:
             raise NotFound(f"Run {run_id} not found")
 
 
-async def finished(rt: Runtime, run_id: str) -> Run | None:
+async def finished(rt: Runtime, run_id: str, signal: asyncio.Future[None] | None = None) -> Run | None:
     """Wait for a run to end and return it, read from storage (None if it is gone). No
-    polling: the broker's signal says when to look."""
-    signal = rt.broker.watch_run(run_id)
+    polling: the broker's signal says when to look. A caller that just created the run
+    passes the `signal` it registered (rt.broker.watch_run) before anything could end it;
+    the run is then known to be in flight and is not read first."""
+    just_created = signal is not None
+    signal = signal or rt.broker.watch_run(run_id)
     try:
-        async with rt.storage.transaction() as tx:
-            run = await tx.get_run(run_id)
-        if run is None or run.status not in INFLIGHT:
-            return run
+        if not just_created:
+            async with rt.storage.transaction() as tx:
+                run = await tx.get_run(run_id)
+            if run is None or run.status not in INFLIGHT:
+                return run
         await signal
         async with rt.storage.transaction() as tx:
             return await tx.get_run(run_id)

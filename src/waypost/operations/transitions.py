@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from waypost.models import CancelAction, PendingInterrupt, Run, RunEnd
+from waypost.models import CancelAction, PendingInterrupt, Run, RunEnd, Thread
 from waypost.operations.interrupts import by_task, give_back, reconcile
 from waypost.storage.base import ThreadState, Tx
 
@@ -51,6 +51,23 @@ async def settle_thread(tx: Tx, thread_id: str, now: str) -> None:
     )
 
 
+async def mark_busy(tx: Tx, thread: Thread, now: str) -> None:
+    """A run was queued: the thread is busy, and lists only the interrupts still waiting
+    (not those the run claimed or made moot)."""
+    pending = [i for i in await tx.thread_interrupts(thread.thread_id) if i.pending]
+    await tx.record_thread_state(
+        thread.thread_id,
+        ThreadState(
+            values=thread.values,
+            interrupts=by_task(pending),
+            status="busy",
+            error=thread.error,
+            at_breakpoint=thread.at_breakpoint,
+            updated_at=now,
+        ),
+    )
+
+
 async def stop_run(tx: Tx, run: Run, action: CancelAction, now: str) -> Stopped:
     """Stop a run wherever it is. A pending run is ended here (interrupted, or deleted for a
     rollback) and gives back what it claimed; a running one gets a stored cancel request
@@ -84,7 +101,8 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str) -> bool:
         applied = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now)
     if not applied:
         return False
-    await tx.discard_saved_writes(run.run_id)
+    if run.continues_checkpoint:  # only such runs saved writes when claimed
+        await tx.discard_saved_writes(run.run_id)
     thread = await tx.get_thread(run.thread_id, for_update=True)
     if thread is None:
         return True

@@ -145,11 +145,12 @@ class Tx(abc.ABC):
 
     # the run queue and the lifecycle of a held run
     @abc.abstractmethod
-    async def claim_next_run(self, worker_id: str, lease_s: float) -> Run | None:
-        """Take the oldest runnable pending run: `running`, attempt + 1, held by worker_id
-        for lease_s seconds. Runnable: due, no running run and no older pending run on its
-        thread, the thread not held by a state update. Also saves the writes of the
-        checkpoints the run will continue from, once per run, for an exact rollback."""
+    async def claim_runs(self, worker_id: str, lease_s: float, limit: int) -> list[Run]:
+        """Take up to `limit` of the oldest runnable pending runs: `running`, attempt + 1,
+        held by worker_id for lease_s seconds. Runnable: due, no running run and no older
+        pending run on its thread, the thread not held by a state update. Also saves the
+        writes of the checkpoints each run will continue from, once per run, for an exact
+        rollback."""
 
     @abc.abstractmethod
     async def next_available_at(self) -> str | None:
@@ -228,7 +229,7 @@ class Tx(abc.ABC):
 
     @abc.abstractmethod
     async def discard_saved_writes(self, run_id: str) -> None:
-        """Forget what claim_next_run saved for a rollback (the run has ended)."""
+        """Forget what claim_runs saved for a rollback (the run has ended)."""
 
 
 class Storage(abc.ABC):
@@ -251,7 +252,7 @@ class Storage(abc.ABC):
     async def rollback_checkpoints(self, thread_id: str, run_id: str) -> None:
         """Undo a run in the checkpointer, in one transaction: delete the checkpoints it
         wrote, and put back the writes it added to the checkpoints it continued from (as
-        claim_next_run saved them). Safe to repeat."""
+        claim_runs saved them). Safe to repeat."""
 
     @abc.abstractmethod
     async def migrate(self) -> list[str]:

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.pregel import Pregel
-from langgraph.types import Command, Send
+from langgraph.pregel._task_status import read_task_statuses
+from langgraph.types import Command, Send, _interrupt_id
 
 from waypost import serde
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, RunEnd, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
 from waypost.runtime import Runtime
-from waypost.worker.stream import StreamShaper
+from waypost.worker.stream import MAX_ANSWERS_PER_TASK, StreamShaper
 
 log = logging.getLogger("waypost.worker")
 
@@ -84,6 +86,7 @@ class Execution:
     assistant: Assistant | None = None
     graph: Pregel | None = None
     error: dict[str, str] | None = None
+    shaper: StreamShaper | None = None
 
 
 async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
@@ -110,13 +113,14 @@ async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
             if latest is not None and latest.metadata and latest.metadata.get("run_id") == run.run_id:
                 graph_input = None
         shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")), graph.output_channels)
+        execution.shaper = shaper
         streaming = rt.broker.wants_events(run.run_id)
         context = {**assistant.context, **(k.get("context") or {})}
         # Streaming a graph with subgraphs: stream theirs too (and drop their parts unless the
         # client asked for them) so interrupts raised inside carry their full `ns`.
         inner = bool(k.get("subgraphs")) or (streaming and any(True for _ in graph.get_subgraphs()))
         options = dict(
-            stream_mode=shaper.langgraph_modes(track_tasks=streaming),
+            stream_mode=shaper.langgraph_modes(),
             subgraphs=inner,
             interrupt_before=k.get("interrupt_before"),
             interrupt_after=k.get("interrupt_after"),
@@ -192,8 +196,13 @@ def run_output(graph: Pregel, values: Any, pending: list[PendingInterrupt]) -> A
 
 
 async def conclude(rt: Runtime, run: Run, execution: Execution, cancel: CancelAction | None) -> RunEnd:
-    """How the run ended, read from its checkpoint: values, pending interrupts, output. A
+    """How the run ended: values, pending interrupts, output. A run that ran to its end is
+    read from its own stream where that says everything; otherwise from its checkpoint. A
     rollback first undoes the run in the checkpointer, so what is read is the state before."""
+    if cancel is None and execution.error is None:
+        ended = await _end_from_stream(run, execution)
+        if ended is not None:
+            return ended
     graph = execution.graph
     if graph is None and execution.assistant is not None:
         graph = await rt.graphs.graph(execution.assistant.graph_id)
@@ -206,14 +215,7 @@ async def conclude(rt: Runtime, run: Run, execution: Execution, cancel: CancelAc
         output: Any = {}
     else:
         values = serde.to_jsonable(snapshot.values)
-        assistant = execution.assistant
-        pending = pending_interrupts(
-            run.thread_id,
-            snapshot,
-            run_id=run.run_id,
-            assistant_id=run.assistant_id,
-            graph_id=assistant.graph_id if assistant is not None else None,
-        )
+        pending = pending_interrupts(run.thread_id, snapshot, **_origin(run, execution))
         output = run_output(graph, values, pending)
     if cancel == "rollback":
         return RunEnd(status="interrupted", output=None, values=values, pending=pending, rolled_back=True)
@@ -229,3 +231,54 @@ async def conclude(rt: Runtime, run: Run, execution: Execution, cancel: CancelAc
         )
     at_breakpoint = bool(snapshot is not None and snapshot.next and not pending)
     return RunEnd(status="success", output=output, values=values, pending=pending, at_breakpoint=at_breakpoint)
+
+
+def _origin(run: Run, execution: Execution) -> dict[str, str | None]:
+    assistant = execution.assistant
+    return {
+        "run_id": run.run_id,
+        "assistant_id": run.assistant_id,
+        "graph_id": assistant.graph_id if assistant is not None else None,
+    }
+
+
+async def _end_from_stream(run: Run, execution: Execution) -> RunEnd | None:
+    """The end of a run that finished, from its stream's last state plus the interrupts its
+    root checkpoint holds (one checkpoint read, no state rebuild). None when that is not
+    enough to say it exactly: an interrupt raised by a task this run did not start, or
+    inside a subgraph (its `ns` needs the subgraph's state), or a possible breakpoint."""
+    graph, shaper = execution.graph, execution.shaper
+    if graph is None or shaper is None or not isinstance(shaper.last_values, dict):
+        return None
+    saver = graph.checkpointer
+    if not isinstance(saver, BaseCheckpointSaver):
+        return None
+    saved = await saver.aget_tuple({"configurable": {"thread_id": run.thread_id, "checkpoint_ns": ""}})
+    if saved is None:
+        return None
+    now = now_iso()
+    pending = []
+    for task_id, status in read_task_statuses(saved.pending_writes or ()).items():
+        for intr in status.pending_interrupts:
+            name = shaper.root_tasks.get(task_id)
+            path = f"{name}:{task_id}"
+            if name is None or not any(_interrupt_id(path, n) == intr.id for n in range(MAX_ANSWERS_PER_TASK)):
+                return None
+            pending.append(
+                PendingInterrupt(
+                    thread_id=run.thread_id,
+                    interrupt_id=intr.id,
+                    task_id=task_id,
+                    ns=[path],
+                    value=serde.to_jsonable(intr.value),
+                    response_schema=serde.schema_of(intr),
+                    created_at=now,
+                    **_origin(run, execution),
+                )
+            )
+    k = run.kwargs
+    breakpoints = graph.interrupt_before_nodes or graph.interrupt_after_nodes
+    if not pending and (breakpoints or k.get("interrupt_before") or k.get("interrupt_after")):
+        return None  # whether it stopped at a breakpoint needs the next tasks: read the state
+    values = serde.to_jsonable({key: v for key, v in shaper.last_values.items() if key != "__interrupt__"})
+    return RunEnd(status="success", output=run_output(graph, values, pending), values=values, pending=pending)

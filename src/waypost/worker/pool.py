@@ -127,15 +127,18 @@ class Worker:
                 self._wake.set()
 
     async def _fill(self) -> None:
-        while len(self._held) < self.slots and not self._draining:
-            async with self.rt.storage.transaction() as tx:
-                run = await tx.claim_next_run(self.worker_id, self.lease_s)
-                later = None if run else await tx.next_available_at()
-            if run is None:
-                if later is not None:
-                    self._wake_at(later)
-                return
+        """Claim runs for the free slots in one statement. Fewer than asked means none is
+        runnable now: then set a timer for the earliest delayed one, if any."""
+        free = self.slots - len(self._held)
+        if free <= 0 or self._draining:
+            return
+        async with self.rt.storage.transaction() as tx:
+            runs = await tx.claim_runs(self.worker_id, self.lease_s, free)
+            later = await tx.next_available_at() if len(runs) < free else None
+        for run in runs:
             self._hold(run)
+        if later is not None:
+            self._wake_at(later)
 
     def _wake_at(self, when: str) -> None:
         """Wake up when a delayed run (after_seconds) becomes runnable."""

@@ -44,12 +44,15 @@ class StreamShaper:
         # checkpoint namespace paths of the tasks started so far, to tell which raised an interrupt
         self._tasks: list[list[str]] = []
         self._partial: dict[str, Any] = {}
+        # What the run's end is read from, so it needs no second look at the checkpoint: the
+        # root graph's last full state, and the names of the root tasks that ran.
+        self.last_values: Any = None
+        self.root_tasks: dict[str, str] = {}
 
-    def langgraph_modes(self, track_tasks: bool) -> list[str]:
-        modes = {LANGGRAPH_MODE[m] for m in self.requested} or {"values"}
-        if track_tasks:
-            modes.add("tasks")  # to know which task raised an interrupt (its `ns`)
-        return sorted(modes)
+    def langgraph_modes(self) -> list[str]:
+        # `values` for the run's final state and `tasks` for which task raised an interrupt
+        # (its `ns`), whatever the client asked for; their parts are dropped unless asked.
+        return sorted({LANGGRAPH_MODE[m] for m in self.requested} | {"values", "tasks"})
 
     def _items(self, interrupts: Any) -> list[dict[str, Any]]:
         out = []
@@ -79,6 +82,10 @@ class StreamShaper:
         """The (event name, data) pairs one langgraph chunk becomes; often one, maybe none."""
         if mode == "tasks" and isinstance(chunk, dict) and "input" in chunk:  # a task started
             self._tasks.append([*ns, f"{chunk.get('name')}:{chunk.get('id')}"])
+            if not ns:
+                self.root_tasks[str(chunk.get("id"))] = str(chunk.get("name"))
+        elif mode == "values" and not ns:
+            self.last_values = chunk
         if ns and not self.subgraphs:
             # Subgraph parts are streamed only to learn their tasks' namespaces; their tokens
             # still go out un-namespaced, as langgraph sends them without subgraphs.

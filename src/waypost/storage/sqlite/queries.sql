@@ -133,17 +133,17 @@ SELECT * FROM runs WHERE status IN (SELECT value FROM json_each(:statuses)) ORDE
 -- The queue. A run is runnable when it is due, its thread has no running run and no older
 -- pending one (runs on a thread go one at a time, in order), and no state update holds the
 -- thread. The unique index runs_one_running backs the first rule.
--- name: claim_next_run
+-- name: claim_runs
 UPDATE runs SET status = 'running', attempt = attempt + 1, updated_at = :now_iso,
     lease_owner = :worker, lease_until = :now + :lease_s
-WHERE run_id = (
+WHERE run_id IN (
     SELECT r.run_id FROM runs r
     WHERE r.status = 'pending' AND r.available_at <= :now_iso
       AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id
                       AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
       AND NOT EXISTS (SELECT 1 FROM threads t WHERE t.thread_id = r.thread_id
                       AND t.locked_until >= :now)
-    ORDER BY r.seq LIMIT 1)
+    ORDER BY r.seq LIMIT :limit)
 RETURNING *;
 
 -- The newest checkpoint of each namespace a claimed run continues from, and its writes,

@@ -130,12 +130,27 @@ def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
 
 
 class SqliteTx(Tx):
-    def __init__(self, conn: sqlite3.Connection, queries: dict[str, str]) -> None:
+    """One transaction. It takes SQLite's write lock (BEGIN IMMEDIATE) at its first write,
+    not before: a transaction that only reads costs no lock and no commit. Reads before that
+    write are still consistent with it, since nothing else writes Waypost's tables meanwhile:
+    the storage's asyncio lock serializes transactions, their statements never await, and
+    one process owns the file."""
+
+    def __init__(self, conn: sqlite3.Connection, queries: dict[str, str], writes: frozenset[str]) -> None:
         self._conn = conn
         self._q = queries
+        self._writes = writes
+        self.begun = False
+
+    def _begin(self) -> None:
+        if not self.begun:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self.begun = True
 
     def _exec(self, name: str, params: dict[str, Any], order: str | None = None) -> sqlite3.Cursor:
         sql = self._q[name] if order is None else self._q[name].replace("{order}", order)
+        if name in self._writes:
+            self._begin()
         try:
             return self._conn.execute(sql, params)
         except sqlite3.Error as exc:
@@ -331,20 +346,13 @@ class SqliteTx(Tx):
         return [_run(r) for r in self._exec("runs_by_status", {"statuses": _json(statuses)}).fetchall()]
 
     # the queue and held runs. SQLite's clock is this process's clock: one process owns the file.
-    async def claim_next_run(self, worker_id: str, lease_s: float) -> Run | None:
-        params = {"now_iso": now_iso(), "now": time.time(), "worker": worker_id, "lease_s": lease_s}
-        try:
-            row = self._conn.execute(self._q["claim_next_run"], params).fetchone()
-        except sqlite3.IntegrityError:
-            return None  # runs_one_running refused it: another run on the thread is running
-        except sqlite3.Error as exc:
-            raise StorageError(f"claim_next_run: {exc}") from exc
-        if row is None:
-            return None
-        run = _run(row)
-        if run.attempt == 1 and run.continues_checkpoint:
-            self._save_heads(run)
-        return run
+    async def claim_runs(self, worker_id: str, lease_s: float, limit: int) -> list[Run]:
+        params = {"now_iso": now_iso(), "now": time.time(), "worker": worker_id, "lease_s": lease_s, "limit": limit}
+        runs = [_run(row) for row in self._exec("claim_runs", params).fetchall()]
+        for run in runs:
+            if run.attempt == 1 and run.continues_checkpoint:
+                self._save_heads(run)
+        return runs
 
     def _save_heads(self, run: Run) -> None:
         namespaces = {""}
@@ -446,6 +454,7 @@ class SqliteStorage(Storage):
     def __init__(self, database_url: str) -> None:
         self.path = sqlite_path(database_url)
         self._queries = load_queries("sqlite")
+        self._writes = frozenset(n for n, sql in self._queries.items() if not sql.lstrip().upper().startswith("SELECT"))
         self._lock = asyncio.Lock()
         self._conn: sqlite3.Connection | None = None
         self._saver_conn: sqlite3.Connection | None = None
@@ -492,14 +501,16 @@ class SqliteStorage(Storage):
     async def transaction(self) -> AsyncIterator[Tx]:
         assert self._conn is not None, "storage is not open"
         async with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            tx = SqliteTx(self._conn, self._queries, self._writes)
             try:
-                yield SqliteTx(self._conn, self._queries)
+                yield tx
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if tx.begun:
+                    self._conn.execute("ROLLBACK")
                 raise
             else:
-                self._conn.execute("COMMIT")
+                if tx.begun:
+                    self._conn.execute("COMMIT")
 
     @property
     def single_process(self) -> bool:
