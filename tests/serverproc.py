@@ -49,10 +49,23 @@ class ServerProcess:
         self.log_path = Path(self.database_url.removeprefix("sqlite:///") + ".log")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "waypost", "serve", "--config", str(self.config),
-             "--host", "127.0.0.1", "--port", str(self.port),
-             "--database-url", self.database_url],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "waypost",
+                "serve",
+                "--config",
+                str(self.config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--database-url",
+                self.database_url,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         self.wait_ready(timeout_s)
         return self

@@ -50,8 +50,13 @@ def ok(resp: httpx.Response, status: int = 200) -> Any:
     return resp.json() if resp.content else None
 
 
-def wait_for(what: str, probe: Callable[[], Any], deadline_s: float, server: ServerProcess | None = None,
-             interval_s: float = 0.25) -> Any:
+def wait_for(
+    what: str,
+    probe: Callable[[], Any],
+    deadline_s: float,
+    server: ServerProcess | None = None,
+    interval_s: float = 0.25,
+) -> Any:
     """Poll `probe` until it returns something truthy; fail with `what` after the deadline."""
     end = time.monotonic() + deadline_s
     last: Any = None
@@ -87,6 +92,7 @@ def join(client: httpx.Client, server: ServerProcess, thread_id: str, run_id: st
 
 def settle(client: httpx.Client, server: ServerProcess, thread_id: str) -> list[dict[str, Any]]:
     """Wait until no run of the thread is pending or running; return its runs."""
+
     def done() -> list[dict[str, Any]] | None:
         runs = runs_of(client, thread_id)
         return runs if runs and all(r["status"] not in INFLIGHT for r in runs) else None
@@ -98,8 +104,12 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        first = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                               json={"assistant_id": "agent", "input": {"some_text": "original text"}}))
+        first = ok(
+            client.post(
+                f"/threads/{thread_id}/runs/wait",
+                json={"assistant_id": "agent", "input": {"some_text": "original text"}},
+            )
+        )
         assert first["some_text"] == "original text"
         (intr,) = first["__interrupt__"]
         assert intr["value"] == {"text_to_revise": "original text"}
@@ -120,8 +130,11 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
         assert [i["id"] for i in state["interrupts"]] == [intr["id"]]
         assert [r["status"] for r in runs_of(client, thread_id)] == ["success"]
 
-        resumed = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                                 json={"assistant_id": "agent", "command": {"resume": "Edited text"}}))
+        resumed = ok(
+            client.post(
+                f"/threads/{thread_id}/runs/wait", json={"assistant_id": "agent", "command": {"resume": "Edited text"}}
+            )
+        )
         assert resumed == {"some_text": "Edited text"}
         final = ok(client.get(f"/threads/{thread_id}"))
         assert final["status"] == "idle", final
@@ -130,8 +143,9 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
         assert [r["status"] for r in settle(client, server, thread_id)] == ["success", "success"]
 
         # the answer was applied once: answering again is refused
-        again = client.post(f"/threads/{thread_id}/runs/wait",
-                            json={"assistant_id": "agent", "command": {"resume": "twice"}})
+        again = client.post(
+            f"/threads/{thread_id}/runs/wait", json={"assistant_id": "agent", "command": {"resume": "twice"}}
+        )
         assert again.status_code == 409, again.text
 
 
@@ -140,8 +154,11 @@ def _start_steps_run_and_cut_it(db: Path, cut: Callable[[ServerProcess], None]) 
     sleeping, then cut the server off with `cut`. Returns (thread_id, run_id)."""
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        run = ok(client.post(f"/threads/{thread_id}/runs",
-                             json={"assistant_id": "steps", "input": {"some_text": "x", "delay": 4}}))
+        run = ok(
+            client.post(
+                f"/threads/{thread_id}/runs", json={"assistant_id": "steps", "input": {"some_text": "x", "delay": 4}}
+            )
+        )
         run_id = run["run_id"]
         assert run["status"] == "pending"
         # Give the run a moment: `one` finishes and is checkpointed within milliseconds, then
@@ -193,8 +210,11 @@ def _assert_resumed_without_client_action(db: Path, thread_id: str, run_id: str)
         assert len(after_one) == 1 and after_one[0]["metadata"]["run_attempt"] == 1, after_one
 
         # the thread is fully usable: answering the interrupt runs `three`
-        done = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                              json={"assistant_id": "steps", "command": {"resume": "answer"}}))
+        done = ok(
+            client.post(
+                f"/threads/{thread_id}/runs/wait", json={"assistant_id": "steps", "command": {"resume": "answer"}}
+            )
+        )
         assert done["trail"] == ["one", "two", "three"] and done["some_text"] == "answer"
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "idle"
         assert all(r["status"] == "success" for r in settle(client, server, thread_id))
@@ -226,8 +246,12 @@ def test_queued_delayed_run_survives_kill9(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        run = ok(client.post(f"/threads/{thread_id}/runs",
-                             json={"assistant_id": "agent", "input": {"some_text": "later"}, "after_seconds": 2}))
+        run = ok(
+            client.post(
+                f"/threads/{thread_id}/runs",
+                json={"assistant_id": "agent", "input": {"some_text": "later"}, "after_seconds": 2},
+            )
+        )
         assert ok(client.get(f"/threads/{thread_id}/runs/{run['run_id']}"))["status"] == "pending"
         server.kill9()
 
@@ -251,14 +275,19 @@ def test_resume_run_cut_mid_node_is_finished_with_its_answer(tmp_path: Path) -> 
         thread_id = new_thread(client)
         # `slow` sleeps `delay` seconds and then interrupts; resuming re-enters the node, so
         # the resume run sleeps again before it reaches the answer
-        first = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                               json={"assistant_id": "slow", "input": {"some_text": "draft", "delay": 4}}))
+        first = ok(
+            client.post(
+                f"/threads/{thread_id}/runs/wait",
+                json={"assistant_id": "slow", "input": {"some_text": "draft", "delay": 4}},
+            )
+        )
         (intr,) = first["__interrupt__"]
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "interrupted"
         (first_run,) = runs_of(client, thread_id)
         first_run_id = first_run["run_id"]
-        run = ok(client.post(f"/threads/{thread_id}/runs",
-                             json={"assistant_id": "slow", "command": {"resume": "final"}}))
+        run = ok(
+            client.post(f"/threads/{thread_id}/runs", json={"assistant_id": "slow", "command": {"resume": "final"}})
+        )
         time.sleep(1.0)  # the resumed node is asleep now, 3 s before it reaches the answer
 
         def running() -> bool:
@@ -276,8 +305,10 @@ def test_resume_run_cut_mid_node_is_finished_with_its_answer(tmp_path: Path) -> 
         assert thread["status"] == "idle", thread
         assert thread["values"]["some_text"] == "final"
         assert thread["interrupts"] == {}
-        again = client.post(f"/threads/{thread_id}/runs/wait",
-                            json={"assistant_id": "slow", "command": {"resume": {intr["id"]: "twice"}}})
+        again = client.post(
+            f"/threads/{thread_id}/runs/wait",
+            json={"assistant_id": "slow", "command": {"resume": {intr["id"]: "twice"}}},
+        )
         assert again.status_code == 409, again.text
 
 
@@ -285,12 +316,22 @@ def test_run_queued_behind_a_cut_off_run_waits_for_it(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        first = ok(client.post(f"/threads/{thread_id}/runs",
-                               json={"assistant_id": "steps", "input": {"some_text": "a", "delay": 4}}))
+        first = ok(
+            client.post(
+                f"/threads/{thread_id}/runs", json={"assistant_id": "steps", "input": {"some_text": "a", "delay": 4}}
+            )
+        )
         time.sleep(1.0)  # `two` of the first run is asleep now
-        second = ok(client.post(f"/threads/{thread_id}/runs",
-                                json={"assistant_id": "steps", "input": {"some_text": "b", "delay": 0},
-                                      "multitask_strategy": "enqueue"}))
+        second = ok(
+            client.post(
+                f"/threads/{thread_id}/runs",
+                json={
+                    "assistant_id": "steps",
+                    "input": {"some_text": "b", "delay": 0},
+                    "multitask_strategy": "enqueue",
+                },
+            )
+        )
         time.sleep(0.3)
         statuses = {r["run_id"]: r["status"] for r in runs_of(client, thread_id)}
         assert statuses == {first["run_id"]: "running", second["run_id"]: "pending"}
@@ -301,7 +342,9 @@ def test_run_queued_behind_a_cut_off_run_waits_for_it(tmp_path: Path) -> None:
         join(client, server, thread_id, second["run_id"])
         runs = settle(client, server, thread_id)
         assert [(r["run_id"], r["status"]) for r in runs] == [
-            (second["run_id"], "success"), (first["run_id"], "success")], runs
+            (second["run_id"], "success"),
+            (first["run_id"], "success"),
+        ], runs
         history = ok(client.post(f"/threads/{thread_id}/history", json={"limit": 100}))
         owners = [h["metadata"]["run_id"] for h in history]  # newest first
         # every checkpoint of the second run is newer than every checkpoint of the first

@@ -20,8 +20,7 @@ from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite import store as sqlite_store
 
 DIALECTS = sorted(
-    d.name for d in resources.files("waypost.storage").iterdir()
-    if d.is_dir() and d.joinpath("queries.sql").is_file()
+    d.name for d in resources.files("waypost.storage").iterdir() if d.is_dir() and d.joinpath("queries.sql").is_file()
 )
 
 
@@ -29,8 +28,7 @@ def schema(path: Path) -> list[tuple[str, str, str, str | None]]:
     conn = sqlite3.connect(path)
     try:
         rows = conn.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-            "ORDER BY type, name"
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
         ).fetchall()
     finally:
         conn.close()
@@ -90,8 +88,14 @@ async def test_fresh_install_schema_equals_upgraded_schema(tmp_path: Path, monke
 
     assert applied_names(fresh) == applied_names(upgraded) == names
     fresh_schema, upgraded_schema = schema(fresh), schema(upgraded)
-    assert {n for _, n, _, _ in fresh_schema} >= {"assistants", "assistant_versions", "threads", "runs",
-                                                    "interrupts", "waypost_migrations"}
+    assert {n for _, n, _, _ in fresh_schema} >= {
+        "assistants",
+        "assistant_versions",
+        "threads",
+        "runs",
+        "interrupts",
+        "waypost_migrations",
+    }
     assert upgraded_schema == fresh_schema
 
 

@@ -22,9 +22,13 @@ async def _snapshot(storage: Storage, thread_ids: list[str]) -> dict:
         threads, total = await tx.search_threads(ThreadFilter(), Page(limit=1000))
         assistants, atotal = await tx.search_assistants(AssistantFilter(), Page(limit=1000))
         return {
-            "threads": threads, "total": total, "assistants": assistants, "atotal": atotal,
-            "versions": {a.assistant_id: await tx.assistant_versions(a.assistant_id, None, Page(limit=100))
-                         for a in assistants},
+            "threads": threads,
+            "total": total,
+            "assistants": assistants,
+            "atotal": atotal,
+            "versions": {
+                a.assistant_id: await tx.assistant_versions(a.assistant_id, None, Page(limit=100)) for a in assistants
+            },
             "runs": {t: await tx.list_runs(t, None, Page(limit=100)) for t in thread_ids},
             "interrupts": {t: await tx.thread_interrupts(t) for t in thread_ids},
         }
@@ -51,8 +55,9 @@ async def test_a_transaction_that_raises_rolls_back_everything(storage: Storage)
             await tx.insert_run(f.run(new.thread_id, at=2))
             await tx.upsert_interrupt(f.interrupt(new.thread_id))
             await tx.put_assistant(f.assistant(at=2), new_version=True)
-            await tx.put_assistant(base_asst.__class__(**{**base_asst.as_dict(), "name": "x", "version": 2}),
-                                   new_version=True)
+            await tx.put_assistant(
+                base_asst.__class__(**{**base_asst.as_dict(), "name": "x", "version": 2}), new_version=True
+            )
             await tx.update_thread(base.replace(status="busy", values={"some_text": "changed"}))
             claimed = await tx.claim_next_run(f.ts(1000))
             assert claimed is not None and claimed.run_id == base_run.run_id
