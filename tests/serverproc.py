@@ -11,11 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CONFIG = ROOT / "examples" / "seed" / "langgraph.json"
@@ -71,20 +72,22 @@ class ServerProcess:
         return self
 
     def wait_ready(self, timeout_s: float = 30.0) -> object:
-        """Poll /ok until the server answers; returns its body."""
-        assert self.proc is not None
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log()}")
+        """Poll /ok until the server answers; returns its body. Fails at once if it exits."""
+        proc = self.proc
+        assert proc is not None
+
+        def answer() -> object | None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}: {self.log()}")
             try:
                 response = httpx.get(self.url + "/ok", timeout=1.0)
-                if response.status_code == 200:
-                    return response.json()
             except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not start in {timeout_s}s: {self.log()}")
+                return None  # not listening yet
+            return response.json() if response.status_code == 200 else None
+
+        return eventually_sync(
+            answer, lambda body: body is not None, within=timeout_s, what="server answering /ok", explain=self.log
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
