@@ -1,14 +1,17 @@
 """`steps`: one -> two -> three; `two` can sleep (`delay`), `three` interrupts.
 
-Used to crash the server (kill -9) while a node is in flight.
+Used to crash the server (kill -9) while a node is in flight: `two` marks itself as it starts
+(tests/graphs/markers.py), and a test can hold it there until the server is gone.
 """
 
 import asyncio
 import operator
 from typing import Annotated, NotRequired, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
 from langgraph.types import interrupt
+from tests.graphs.markers import reached
 
 
 class State(TypedDict):
@@ -21,7 +24,8 @@ def one(state: State) -> dict:
     return {"trail": ["one"]}
 
 
-async def two(state: State) -> dict:
+async def two(state: State, config: RunnableConfig) -> dict:
+    await reached(config, "two")
     await asyncio.sleep(state.get("delay", 0))
     return {"trail": ["two"]}
 
