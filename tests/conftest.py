@@ -52,6 +52,9 @@ async def http(graphs_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]
 
 
 @pytest.fixture
-def markers(tmp_path: Path) -> Markers:
-    """A folder for the marks one test's runs leave (tests/graphs/markers.py)."""
-    return Markers(tmp_path / "markers")
+def markers(tmp_path: Path) -> Iterator[Markers]:
+    """A folder for the marks one test's runs leave (tests/graphs/markers.py); what the test
+    held and did not release is released after it."""
+    folder = Markers(tmp_path / "markers")
+    yield folder
+    folder.release_all()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,14 @@ class Markers:
     """One folder of marks, for the runs of one test (a point reached twice needs two)."""
 
     folder: Path
+    held: set[str] = field(default_factory=set, init=False)  # every point a run was told to hold at
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def config(self, *, hold: Iterable[str] = ()) -> dict[str, Any]:
         """The run `config` that makes the graph mark its points here, and wait at `hold`."""
+        self.held.update(hold)
         return {"configurable": {FOLDER_KEY: str(self.folder), HOLD_KEY: list(hold)}}
 
     def seen(self, point: str) -> bool:
@@ -49,3 +51,9 @@ class Markers:
     def release(self, point: str) -> None:
         """Let a run held at `point` go on (and any later run that reaches it: no hold there)."""
         (self.folder / (point + GO_SUFFIX)).touch()
+
+    def release_all(self) -> None:
+        """Let every held run go on: a test that failed before its release leaves none behind
+        occupying a worker of the shared server."""
+        for point in self.held:
+            self.release(point)
