@@ -64,3 +64,24 @@ def eventually_sync(
             raise deadline.fail(value)
         time.sleep(interval)
     return value
+
+
+async def stays(
+    probe: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool],
+    *,
+    during: float,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Check that `ok(probe())` keeps holding for `during` s, failing as soon as it does not.
+
+    Only for absence ("no further request comes"): there is no event to wait for, so the
+    window must be the longest time the unwanted thing could take to show, derived from the
+    server's own timing constants rather than guessed."""
+    deadline = _Deadline(during, what, None)
+    while ok(value := await probe()):
+        if deadline.passed:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{what} stopped holding within {during}s: {value!r}")
