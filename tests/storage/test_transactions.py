@@ -137,7 +137,7 @@ async def test_concurrent_claims_never_hand_out_a_run_twice(storage: Storage) ->
     async def claim() -> str | None:
         async with storage.transaction() as tx:
             r = await tx.claim_next_run(f.ts(1000))
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # a yield, not a wait: the other claimers' transactions interleave
         return r.run_id if r else None
 
     got = await asyncio.gather(*(claim() for _ in range(20)))
