@@ -48,9 +48,13 @@ class Markers:
             lambda: self.seen(point), bool, within=WITHIN_S, what=f"the run reaching {point!r}", explain=explain
         )
 
+    def go_file(self, point: str) -> Path:
+        """The file whose existence lets a run held at `point` go on."""
+        return self.folder / (point + GO_SUFFIX)
+
     def release(self, point: str) -> None:
         """Let a run held at `point` go on (and any later run that reaches it: no hold there)."""
-        (self.folder / (point + GO_SUFFIX)).touch()
+        self.go_file(point).touch()
 
     def release_all(self) -> None:
         """Let every held run go on: a test that failed before its release leaves none behind
