@@ -330,7 +330,7 @@ def test_run_queued_behind_a_cut_off_run_waits_for_it(tmp_path: Path, markers: M
                 f"/threads/{thread_id}/runs",
                 json={
                     "assistant_id": "steps",
-                    "input": {"some_text": "b", "delay": 0},
+                    "input": {"some_text": "b"},
                     "multitask_strategy": "enqueue",
                 },
             )

@@ -1,12 +1,11 @@
-"""`steps`: one -> two -> three; `two` can sleep (`delay`), `three` interrupts.
+"""`steps`: one -> two -> three; `three` interrupts.
 
 Used to crash the server (kill -9) while a node is in flight: `two` marks itself as it starts
 (tests/graphs/markers.py), and a test can hold it there until the server is gone.
 """
 
-import asyncio
 import operator
-from typing import Annotated, NotRequired, TypedDict
+from typing import Annotated, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
@@ -17,7 +16,6 @@ from tests.graphs.markers import reached
 class State(TypedDict):
     some_text: str
     trail: Annotated[list[str], operator.add]
-    delay: NotRequired[float]
 
 
 def one(state: State) -> dict:
@@ -26,7 +24,6 @@ def one(state: State) -> dict:
 
 async def two(state: State, config: RunnableConfig) -> dict:
     await reached(config, "two")
-    await asyncio.sleep(state.get("delay", 0))
     return {"trail": ["two"]}
 
 
