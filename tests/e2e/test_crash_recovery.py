@@ -56,6 +56,16 @@ def new_thread(client: httpx.Client) -> str:
     return ok(client.post("/threads", json={}))["thread_id"]
 
 
+def start_run(client: httpx.Client, thread_id: str, **body: Any) -> dict[str, Any]:
+    """Create a background run on the thread; the run as created."""
+    return ok(client.post(f"/threads/{thread_id}/runs", json=body))
+
+
+def wait_run(client: httpx.Client, thread_id: str, **body: Any) -> Any:
+    """Run on the thread to the run's end; its output."""
+    return ok(client.post(f"/threads/{thread_id}/runs/wait", json=body))
+
+
 def interrupt_ids(thread: dict[str, Any]) -> list[str]:
     return [item["id"] for items in thread["interrupts"].values() for item in items]
 
@@ -88,24 +98,14 @@ def worker_had_its_chance(client: httpx.Client) -> None:
     """Run a short run on a thread of its own to its end. The worker takes pending runs in the
     order they were queued, so once this later one is done it has passed over every run queued
     before it: one of those still pending was held back on purpose, not just not reached yet."""
-    ok(
-        client.post(
-            f"/threads/{new_thread(client)}/runs/wait",
-            json={"assistant_id": "agent", "input": {"some_text": "control"}},
-        )
-    )
+    wait_run(client, new_thread(client), assistant_id="agent", input={"some_text": "control"})
 
 
 def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        first = ok(
-            client.post(
-                f"/threads/{thread_id}/runs/wait",
-                json={"assistant_id": "agent", "input": {"some_text": "original text"}},
-            )
-        )
+        first = wait_run(client, thread_id, assistant_id="agent", input={"some_text": "original text"})
         assert first["some_text"] == "original text"
         (intr,) = first["__interrupt__"]
         assert intr["value"] == {"text_to_revise": "original text"}
@@ -126,11 +126,7 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
         assert [i["id"] for i in state["interrupts"]] == [intr["id"]]
         assert [r["status"] for r in runs_of(client, thread_id)] == ["success"]
 
-        resumed = ok(
-            client.post(
-                f"/threads/{thread_id}/runs/wait", json={"assistant_id": "agent", "command": {"resume": "Edited text"}}
-            )
-        )
+        resumed = wait_run(client, thread_id, assistant_id="agent", command={"resume": "Edited text"})
         assert resumed == {"some_text": "Edited text"}
         final = ok(client.get(f"/threads/{thread_id}"))
         assert final["status"] == "idle", final
@@ -150,11 +146,8 @@ def _start_steps_run_and_cut_it(db: Path, markers: Markers, cut: Callable[[Serve
     server off with `cut`. Returns (thread_id, run_id)."""
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        run = ok(
-            client.post(
-                f"/threads/{thread_id}/runs",
-                json={"assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])},
-            )
+        run = start_run(
+            client, thread_id, assistant_id="steps", input={"some_text": "x"}, config=markers.config(hold=["two"])
         )
         run_id = run["run_id"]
         assert run["status"] == "pending"
@@ -207,11 +200,7 @@ def _assert_resumed_without_client_action(db: Path, thread_id: str, run_id: str)
         assert len(after_one) == 1 and after_one[0]["metadata"]["run_attempt"] == 1, after_one
 
         # the thread is fully usable: answering the interrupt runs `three`
-        done = ok(
-            client.post(
-                f"/threads/{thread_id}/runs/wait", json={"assistant_id": "steps", "command": {"resume": "answer"}}
-            )
-        )
+        done = wait_run(client, thread_id, assistant_id="steps", command={"resume": "answer"})
         assert done["trail"] == ["one", "two", "three"] and done["some_text"] == "answer"
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "idle"
         assert all(r["status"] == "success" for r in settle(client, server, thread_id))
@@ -244,12 +233,7 @@ def test_queued_delayed_run_survives_kill9(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        run = ok(
-            client.post(
-                f"/threads/{thread_id}/runs",
-                json={"assistant_id": "agent", "input": {"some_text": "later"}, "after_seconds": 2},
-            )
-        )
+        run = start_run(client, thread_id, assistant_id="agent", input={"some_text": "later"}, after_seconds=2)
         assert ok(client.get(f"/threads/{thread_id}/runs/{run['run_id']}"))["status"] == "pending"
         server.kill9()
 
@@ -273,25 +257,17 @@ def test_resume_run_cut_mid_node_is_finished_with_its_answer(tmp_path: Path, mar
         thread_id = new_thread(client)
         # `slow` enters its node and then interrupts; resuming re-enters the node, where the
         # resume run is held before it reaches the answer
-        first = ok(
-            client.post(
-                f"/threads/{thread_id}/runs/wait",
-                json={"assistant_id": "slow", "input": {"some_text": "draft", "delay": 0}},
-            )
-        )
+        first = wait_run(client, thread_id, assistant_id="slow", input={"some_text": "draft", "delay": 0})
         (intr,) = first["__interrupt__"]
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "interrupted"
         (first_run,) = runs_of(client, thread_id)
         first_run_id = first_run["run_id"]
-        run = ok(
-            client.post(
-                f"/threads/{thread_id}/runs",
-                json={
-                    "assistant_id": "slow",
-                    "command": {"resume": "final"},
-                    "config": markers.config(hold=["slow_node"]),
-                },
-            )
+        run = start_run(
+            client,
+            thread_id,
+            assistant_id="slow",
+            command={"resume": "final"},
+            config=markers.config(hold=["slow_node"]),
         )
         markers.wait_sync("slow_node", explain=server.log)
         assert ok(client.get(f"/threads/{thread_id}/runs/{run['run_id']}"))["status"] == "running"
@@ -318,22 +294,12 @@ def test_run_queued_behind_a_cut_off_run_waits_for_it(tmp_path: Path, markers: M
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        first = ok(
-            client.post(
-                f"/threads/{thread_id}/runs",
-                json={"assistant_id": "steps", "input": {"some_text": "a"}, "config": markers.config(hold=["two"])},
-            )
+        first = start_run(
+            client, thread_id, assistant_id="steps", input={"some_text": "a"}, config=markers.config(hold=["two"])
         )
         markers.wait_sync("two", explain=server.log)  # the first run is inside `two`, held
-        second = ok(
-            client.post(
-                f"/threads/{thread_id}/runs",
-                json={
-                    "assistant_id": "steps",
-                    "input": {"some_text": "b"},
-                    "multitask_strategy": "enqueue",
-                },
-            )
+        second = start_run(
+            client, thread_id, assistant_id="steps", input={"some_text": "b"}, multitask_strategy="enqueue"
         )
         worker_had_its_chance(client)
         statuses = {r["run_id"]: r["status"] for r in runs_of(client, thread_id)}
