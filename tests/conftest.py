@@ -8,6 +8,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from tests.markers import Markers
 from tests.serverproc import SEED_CONFIG, TEST_GRAPHS_CONFIG, ServerProcess
 
 
@@ -50,3 +51,12 @@ async def http(graphs_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]
     """Raw HTTP against the tests/graphs server: status codes, headers, bodies, SSE bytes."""
     async with httpx.AsyncClient(base_url=graphs_server.url, timeout=30.0) as c:
         yield c
+
+
+@pytest.fixture
+def markers(tmp_path: Path) -> Iterator[Markers]:
+    """A folder for the marks one test's runs leave (tests/graphs/markers.py); what the test
+    held and did not release is released after it."""
+    folder = Markers(tmp_path / "markers")
+    yield folder
+    folder.release_all()

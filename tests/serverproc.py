@@ -16,12 +16,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
 import httpx
+
+from tests.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CONFIG = ROOT / "examples" / "seed" / "langgraph.json"
@@ -91,20 +92,27 @@ class LocalServer:
         return self
 
     def wait_ready(self, timeout_s: float = 30.0) -> object:
-        """Poll `ready_url` until it answers 200; returns its JSON body."""
-        assert self.proc is not None, "not started"
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+        """Poll `ready_url` until it answers 200; returns its JSON body. Fails at once if the
+        process exits."""
+        proc = self.proc
+        assert proc is not None, "not started"
+
+        def answer() -> object | None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}:\n{self.log_tail()}")
             try:
                 response = httpx.get(self.ready_url, timeout=2.0)
-                if response.status_code == 200:
-                    return response.json()
             except httpx.HTTPError:
-                pass  # not listening yet
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not answer {self.ready_url} within {timeout_s:.0f}s:\n{self.log_tail()}")
+                return None  # not listening yet
+            return response.json() if response.status_code == 200 else None
+
+        try:
+            return eventually_sync(
+                answer, lambda body: body is not None, within=timeout_s, what=f"{self.ready_url} answering",
+                explain=self.log_tail,
+            )
+        except AssertionError as exc:
+            raise RuntimeError(str(exc)) from None
 
     def log_tail(self, lines: int = 30) -> str:
         """The last `lines` lines of the log, colour codes removed."""

@@ -31,12 +31,13 @@ async def _waiting_thread(client: LangGraphClient, ledger: Path, **state: Any) -
 
 
 async def _ledger(ledger: Path, lines: list[str]) -> None:
-    await eventually(
-        lambda: _read(ledger), lambda text: text == lines, within=10, what=f"ledger to read {lines}"
-    )
+    async def read() -> list[str]:
+        return _read(ledger)
+
+    await eventually(read, lambda text: text == lines, within=10, what=f"ledger to read {lines}")
 
 
-async def _read(ledger: Path) -> list[str]:
+def _read(ledger: Path) -> list[str]:
     return ledger.read_text().splitlines() if ledger.exists() else []
 
 
@@ -64,12 +65,12 @@ async def test_answer_cancelled_before_the_node_finished_is_pending_again_and_ne
     again = await client.runs.wait(tid, "ledger")
     assert [i["id"] for i in again["__interrupt__"]] == [iid]
     assert again["some_text"] == "draft"
-    assert await _read(ledger) == ["first answer"]
+    assert _read(ledger) == ["first answer"]
 
     # answerable again, once; the node sees the new answer only
     done = await client.runs.wait(tid, "ledger", command={"resume": "second answer", "update": {"delay": 0}})
     assert done["some_text"] == "second answer"
-    assert await _read(ledger) == ["first answer", "second answer"]
+    assert _read(ledger) == ["first answer", "second answer"]
     assert (await client.threads.get(tid))["status"] == "idle"
     assert await _pending_ids(client, tid) == []
 
@@ -96,7 +97,7 @@ async def test_answer_consumed_before_the_cancel_stays_answered(
         409,
     )
     assert iid in detail or "no pending interrupt" in detail, detail
-    assert await _read(ledger) == ["kept"]
+    assert _read(ledger) == ["kept"]
 
 
 async def test_rollback_puts_the_thread_back_where_it_was(client: LangGraphClient, tmp_path: Path) -> None:
@@ -122,10 +123,12 @@ async def test_rollback_puts_the_thread_back_where_it_was(client: LangGraphClien
 
     done = await client.runs.wait(tid, "ledger", command={"resume": "real answer", "update": {"delay": 0}})
     assert done["some_text"] == "real answer"
-    assert await _read(ledger) == ["rolled back", "real answer"]
+    assert _read(ledger) == ["rolled back", "real answer"]
 
 
-async def test_rollback_after_the_answer_was_consumed_gives_it_back_too(client: LangGraphClient, tmp_path: Path) -> None:
+async def test_rollback_after_the_answer_was_consumed_gives_it_back_too(
+    client: LangGraphClient, tmp_path: Path
+) -> None:
     """Rolling back undoes the run, the consumed answer included: the same interrupt waits."""
     ledger = tmp_path / "ledger"
     tid, iid = await _waiting_thread(client, ledger, after_delay=SLOW_S)
@@ -157,7 +160,7 @@ async def test_a_new_answer_rolling_back_the_running_one_takes_the_interrupt(
     )
     assert second["some_text"] == "second"
     assert first["run_id"] not in [r["run_id"] for r in await client.runs.list(tid)]
-    assert await _read(ledger) == ["first", "second"]
+    assert _read(ledger) == ["first", "second"]
     assert (await client.threads.get(tid))["status"] == "idle"
 
 

@@ -35,7 +35,7 @@ async def test_twenty_concurrent_resumes_one_wins(graphs_server: ServerProcess) 
             )
 
         tasks = [asyncio.create_task(answer(i)) for i in range(N)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # a yield, not a wait: one loop turn parks every task at go.wait()
         go.set()
         responses = await asyncio.gather(*tasks)
 

@@ -13,7 +13,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Command
 
 from tests.api.support import UNKNOWN_THREAD, assert_error, assert_unchanged, snapshot
-from tests.polling import eventually
+from tests.markers import Markers
 
 
 async def new_thread(http: httpx.AsyncClient) -> str:
@@ -218,12 +218,18 @@ async def test_unknown_and_missing_assistant(http: httpx.AsyncClient) -> None:
     assert_unchanged(before, await snapshot(http, tid))
 
 
-async def test_reject_while_running_is_409_and_adds_no_run(http: httpx.AsyncClient) -> None:
+async def test_reject_while_running_is_409_and_adds_no_run(http: httpx.AsyncClient, markers: Markers) -> None:
     tid = await new_thread(http)
-    r = await http.post(f"/threads/{tid}/runs", json={"assistant_id": "slow", "input": {"some_text": "x", "delay": 2}})
+    # the run stays inside its node until released, however long the refusals below take
+    body = {
+        "assistant_id": "slow",
+        "input": {"some_text": "x", "delay": 0},
+        "config": markers.config(hold=["slow_node"]),
+    }
+    r = await http.post(f"/threads/{tid}/runs", json=body)
     assert r.status_code == 200, r.text
     run_id = r.json()["run_id"]
-    await eventually(lambda: http.get(f"/threads/{tid}/runs/{run_id}"), lambda r: r.json()["status"] == "running")
+    await markers.wait("slow_node")
     runs_before = (await http.get(f"/threads/{tid}/runs")).json()
     assert (await http.get(f"/threads/{tid}")).json()["status"] == "busy"
 
@@ -239,6 +245,7 @@ async def test_reject_while_running_is_409_and_adds_no_run(http: httpx.AsyncClie
     assert (await http.get(f"/threads/{tid}")).json()["status"] == "busy"
 
     # The running run is unaffected and ends in its interrupt.
+    markers.release("slow_node")
     joined = await http.get(f"/threads/{tid}/runs/{run_id}/join")
     assert joined.status_code == 200
     assert joined.json()["some_text"] == "x" and len(joined.json()["__interrupt__"]) == 1

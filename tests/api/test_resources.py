@@ -10,7 +10,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Command
 
 from tests.api.support import AGENT_ASSISTANT_ID, UNKNOWN_THREAD, UUID_RE, assert_error, flatten_interrupts
-from tests.polling import eventually
+from tests.markers import Markers
 
 
 async def status_of(call) -> int:
@@ -462,17 +462,21 @@ async def test_if_not_exists_create(client: LangGraphClient) -> None:
     assert await status_of(client.runs.wait(str(uuid.uuid4()), "agent", input={"some_text": "x"})) == 404
 
 
-async def test_enqueue_second_run_waits_for_first(client: LangGraphClient) -> None:
+async def test_enqueue_second_run_waits_for_first(client: LangGraphClient, markers: Markers) -> None:
     thread = await client.threads.create()
     tid = thread["thread_id"]
-    first = await client.runs.create(tid, "slow", input={"some_text": "one", "delay": 1.0})
-    await eventually(lambda: client.runs.get(tid, first["run_id"]), lambda r: r["status"] == "running")
+    # the first run stays inside its node until released, however long the checks below take
+    first = await client.runs.create(
+        tid, "slow", input={"some_text": "one", "delay": 0}, config=markers.config(hold=["slow_node"])
+    )
+    await markers.wait("slow_node")
     second = await client.runs.create(tid, "slow", input={"some_text": "two", "delay": 0})
     assert second["multitask_strategy"] == "enqueue"
     # While the first one runs, the second one stays pending.
     assert (await client.runs.get(tid, second["run_id"]))["status"] == "pending"
     assert (await client.runs.get(tid, first["run_id"]))["status"] == "running"
     assert (await client.threads.get(tid))["status"] == "busy"
+    markers.release("slow_node")
 
     result = await client.runs.join(tid, second["run_id"])
     assert result["some_text"] == "two" and result["__interrupt__"][0]["value"] == {"text_to_revise": "two"}

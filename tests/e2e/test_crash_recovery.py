@@ -6,11 +6,11 @@ on as if nothing happened: the waiting thread still waits with the same interrup
 cut-off run is taken up again by itself, from its last checkpoint, without repeating the
 nodes that already finished.
 
-Timing: the tests wait (sleep, or block on /join) while a run is starting or finishing
-instead of polling the API in those moments. Each is a burst of checkpoint writes, and a
-request landing inside one can stall the whole server for the 10 s SQLite busy timeout and
-fail with 500 "database is locked" (a server bug, reported separately); these tests are
-about durability, so they stay out of its way rather than trip over it at random.
+Timing: nothing here sleeps. A run to be cut off is held inside its node: the graph marks
+the node as reached and waits there for the test's go-ahead (tests/graphs/markers.py), so
+"mid-node" is a fact when the server dies, however slow the machine. The test lets the node
+go before the next server starts, which then takes the run up and runs it to its end; the
+test blocks on /join for that end, or polls with a deadline (tests/polling.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.markers import Markers
+from tests.polling import eventually_sync
 from tests.serverproc import TEST_GRAPHS_CONFIG, ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -51,22 +53,18 @@ def ok(resp: httpx.Response, status: int = 200) -> Any:
     return resp.json() if resp.content else None
 
 
-def wait_for(what: str, probe: Callable[[], Any], deadline_s: float, server: ServerProcess | None = None,
-             interval_s: float = 0.25) -> Any:
-    """Poll `probe` until it returns something truthy; fail with `what` after the deadline."""
-    end = time.monotonic() + deadline_s
-    last: Any = None
-    while time.monotonic() < end:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval_s)
-    log = f"\nserver log:\n{server.log_tail()}" if server else ""
-    pytest.fail(f"timed out after {deadline_s}s waiting for {what} (last: {last!r}){log}")
-
-
 def new_thread(client: httpx.Client) -> str:
     return ok(client.post("/threads", json={}))["thread_id"]
+
+
+def start_run(client: httpx.Client, thread_id: str, **body: Any) -> dict[str, Any]:
+    """Create a background run on the thread; the run as created."""
+    return ok(client.post(f"/threads/{thread_id}/runs", json=body))
+
+
+def wait_run(client: httpx.Client, thread_id: str, **body: Any) -> Any:
+    """Run on the thread to the run's end; its output."""
+    return ok(client.post(f"/threads/{thread_id}/runs/wait", json=body))
 
 
 def interrupt_ids(thread: dict[str, Any]) -> list[str]:
@@ -88,19 +86,27 @@ def join(client: httpx.Client, server: ServerProcess, thread_id: str, run_id: st
 
 def settle(client: httpx.Client, server: ServerProcess, thread_id: str) -> list[dict[str, Any]]:
     """Wait until no run of the thread is pending or running; return its runs."""
-    def done() -> list[dict[str, Any]] | None:
-        runs = runs_of(client, thread_id)
-        return runs if runs and all(r["status"] not in INFLIGHT for r in runs) else None
+    return eventually_sync(
+        lambda: runs_of(client, thread_id),
+        lambda runs: bool(runs) and all(r["status"] not in INFLIGHT for r in runs),
+        within=RECOVERY_DEADLINE_S,
+        what=f"the runs of thread {thread_id} to finish",
+        explain=server.log_tail,
+    )
 
-    return wait_for(f"the runs of thread {thread_id} to finish", done, RECOVERY_DEADLINE_S, server)
+
+def worker_had_its_chance(client: httpx.Client) -> None:
+    """Run a short run on a thread of its own to its end. The worker takes pending runs in the
+    order they were queued, so once this later one is done it has passed over every run queued
+    before it: one of those still pending was held back on purpose, not just not reached yet."""
+    wait_run(client, new_thread(client), assistant_id="agent", input={"some_text": "control"})
 
 
 def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        first = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                               json={"assistant_id": "agent", "input": {"some_text": "original text"}}))
+        first = wait_run(client, thread_id, assistant_id="agent", input={"some_text": "original text"})
         assert first["some_text"] == "original text"
         (intr,) = first["__interrupt__"]
         assert intr["value"] == {"text_to_revise": "original text"}
@@ -121,8 +127,7 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
         assert [i["id"] for i in state["interrupts"]] == [intr["id"]]
         assert [r["status"] for r in runs_of(client, thread_id)] == ["success"]
 
-        resumed = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                                 json={"assistant_id": "agent", "command": {"resume": "Edited text"}}))
+        resumed = wait_run(client, thread_id, assistant_id="agent", command={"resume": "Edited text"})
         assert resumed == {"some_text": "Edited text"}
         final = ok(client.get(f"/threads/{thread_id}"))
         assert final["status"] == "idle", final
@@ -131,37 +136,39 @@ def test_waiting_thread_survives_kill9(tmp_path: Path) -> None:
         assert [r["status"] for r in settle(client, server, thread_id)] == ["success", "success"]
 
         # the answer was applied once: answering again is refused
-        again = client.post(f"/threads/{thread_id}/runs/wait",
-                            json={"assistant_id": "agent", "command": {"resume": "twice"}})
+        again = client.post(
+            f"/threads/{thread_id}/runs/wait", json={"assistant_id": "agent", "command": {"resume": "twice"}}
+        )
         assert again.status_code == 409, again.text
 
 
 def _start_steps_run_and_cut_it(
-    db: Path, cut: Callable[[ServerProcess], None], *server_args: str
+    db: Path, markers: Markers, cut: Callable[[ServerProcess], None], *server_args: str
 ) -> tuple[str, str]:
-    """Start `steps` with a slow node `two`, wait until `one` is checkpointed and `two` is
-    sleeping, then cut the server off with `cut`. Returns (thread_id, run_id)."""
+    """Start `steps` held inside its node `two`, wait until `one` is checkpointed, then cut the
+    server off with `cut`. Returns (thread_id, run_id)."""
     with serving(db, *server_args) as (server, client):
         thread_id = new_thread(client)
-        run = ok(client.post(f"/threads/{thread_id}/runs",
-                             json={"assistant_id": "steps", "input": {"some_text": "x", "delay": 4}}))
+        run = start_run(
+            client, thread_id, assistant_id="steps", input={"some_text": "x"}, config=markers.config(hold=["two"])
+        )
         run_id = run["run_id"]
         assert run["status"] == "pending"
-        # Give the run a moment: `one` finishes and is checkpointed within milliseconds, then
-        # `two` sleeps 4 s. Waiting instead of polling keeps requests away from the run's
-        # checkpoint writes (see the module docstring).
-        time.sleep(1.0)
-
-        def one_checkpointed() -> bool:
-            state = ok(client.get(f"/threads/{thread_id}/state"))
-            return state["values"].get("trail") == ["one"] and state["next"] == ["two"]
-
-        wait_for("node one to be checkpointed", one_checkpointed, 2.0, server)
-        # still mid-run: two sleeps 4 s
+        markers.wait_sync("two", explain=server.log_tail)
+        # `one` is done, but its checkpoint is written beside `two` (durability "async")
+        eventually_sync(
+            lambda: ok(client.get(f"/threads/{thread_id}/state")),
+            lambda state: state["values"].get("trail") == ["one"] and state["next"] == ["two"],
+            what="node one to be checkpointed",
+            explain=server.log_tail,
+        )
+        # still mid-run: `two` waits for the go-ahead it only gets after the cut
         assert ok(client.get(f"/threads/{thread_id}/runs/{run_id}"))["status"] == "running"
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "busy"
         cut(server)
         assert server.proc is not None and server.proc.poll() is not None
+    # the next server runs `two` again (the run's second attempt): let it through then
+    markers.release("two")
     return thread_id, run_id
 
 
@@ -196,20 +203,19 @@ def _assert_resumed_without_client_action(db: Path, thread_id: str, run_id: str)
         assert len(after_one) == 1 and after_one[0]["metadata"]["run_attempt"] == 1, after_one
 
         # the thread is fully usable: answering the interrupt runs `three`
-        done = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                              json={"assistant_id": "steps", "command": {"resume": "answer"}}))
+        done = wait_run(client, thread_id, assistant_id="steps", command={"resume": "answer"})
         assert done["trail"] == ["one", "two", "three"] and done["some_text"] == "answer"
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "idle"
         assert all(r["status"] == "success" for r in settle(client, server, thread_id))
 
 
-def test_run_cut_mid_node_by_kill9_is_resumed_on_next_start(tmp_path: Path) -> None:
+def test_run_cut_mid_node_by_kill9_is_resumed_on_next_start(tmp_path: Path, markers: Markers) -> None:
     db = tmp_path / "waypost.sqlite"
-    thread_id, run_id = _start_steps_run_and_cut_it(db, lambda s: s.kill9())
+    thread_id, run_id = _start_steps_run_and_cut_it(db, markers, lambda s: s.kill9())
     _assert_resumed_without_client_action(db, thread_id, run_id)
 
 
-def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(tmp_path: Path) -> None:
+def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(tmp_path: Path, markers: Markers) -> None:
     """With no drain grace, SIGTERM stops the running run at once and hands it back to the
     queue; the next start continues it from its last checkpoint."""
     db = tmp_path / "waypost.sqlite"
@@ -220,9 +226,10 @@ def test_run_cut_mid_node_by_graceful_stop_is_resumed_on_next_start(tmp_path: Pa
         # uvicorn re-raises the captured SIGTERM after its graceful shutdown, so -15 is a clean
         # exit too; -9 would mean stop() gave up waiting and killed it
         assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM), server.log_tail()
+        # (the run is held until after the stop, so a stop that waited for it would never end)
         assert time.monotonic() - t0 < 10, "graceful stop waited for the run instead of stopping"
 
-    thread_id, run_id = _start_steps_run_and_cut_it(db, sigterm, "--drain-seconds", "0")
+    thread_id, run_id = _start_steps_run_and_cut_it(db, markers, sigterm, "--drain-seconds", "0")
     _assert_resumed_without_client_action(db, thread_id, run_id)
 
 
@@ -231,8 +238,7 @@ def test_queued_delayed_run_survives_kill9(tmp_path: Path) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        run = ok(client.post(f"/threads/{thread_id}/runs",
-                             json={"assistant_id": "agent", "input": {"some_text": "later"}, "after_seconds": 2}))
+        run = start_run(client, thread_id, assistant_id="agent", input={"some_text": "later"}, after_seconds=2)
         assert ok(client.get(f"/threads/{thread_id}/runs/{run['run_id']}"))["status"] == "pending"
         server.kill9()
 
@@ -248,32 +254,33 @@ def test_queued_delayed_run_survives_kill9(tmp_path: Path) -> None:
         assert [i["value"] for i in items] == [{"text_to_revise": "later"}]
 
 
-def test_resume_run_cut_mid_node_is_finished_with_its_answer(tmp_path: Path) -> None:
+def test_resume_run_cut_mid_node_is_finished_with_its_answer(tmp_path: Path, markers: Markers) -> None:
     """The answer is claimed when the resume run is created; a crash in the middle of that run
     must neither lose the answer nor apply it twice."""
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        # `slow` sleeps `delay` seconds and then interrupts; resuming re-enters the node, so
-        # the resume run sleeps again before it reaches the answer
-        first = ok(client.post(f"/threads/{thread_id}/runs/wait",
-                               json={"assistant_id": "slow", "input": {"some_text": "draft", "delay": 4}}))
+        # `slow` enters its node and then interrupts; resuming re-enters the node, where the
+        # resume run is held before it reaches the answer
+        first = wait_run(client, thread_id, assistant_id="slow", input={"some_text": "draft", "delay": 0})
         (intr,) = first["__interrupt__"]
         assert ok(client.get(f"/threads/{thread_id}"))["status"] == "interrupted"
         (first_run,) = runs_of(client, thread_id)
         first_run_id = first_run["run_id"]
-        run = ok(client.post(f"/threads/{thread_id}/runs",
-                             json={"assistant_id": "slow", "command": {"resume": "final"}}))
-        time.sleep(1.0)  # the resumed node is asleep now, 3 s before it reaches the answer
-
-        def running() -> bool:
-            return ok(client.get(f"/threads/{thread_id}/runs/{run['run_id']}"))["status"] == "running"
-
-        wait_for("the resume run to start", running, 2.0, server)
+        run = start_run(
+            client,
+            thread_id,
+            assistant_id="slow",
+            command={"resume": "final"},
+            config=markers.config(hold=["slow_node"]),
+        )
+        markers.wait_sync("slow_node", explain=server.log_tail)
+        assert ok(client.get(f"/threads/{thread_id}/runs/{run['run_id']}"))["status"] == "running"
         server.kill9()
+    markers.release("slow_node")  # for the run's second attempt, on the next server
 
     with serving(db) as (server, client):
-        assert join(client, server, thread_id, run["run_id"]) == {"some_text": "final", "delay": 4}
+        assert join(client, server, thread_id, run["run_id"]) == {"some_text": "final", "delay": 0}
         runs = settle(client, server, thread_id)
         assert [r["run_id"] for r in runs] == [run["run_id"], first_run_id], runs  # newest first
         assert all(r["status"] == "success" for r in runs), runs
@@ -281,32 +288,38 @@ def test_resume_run_cut_mid_node_is_finished_with_its_answer(tmp_path: Path) -> 
         assert thread["status"] == "idle", thread
         assert thread["values"]["some_text"] == "final"
         assert thread["interrupts"] == {}
-        again = client.post(f"/threads/{thread_id}/runs/wait",
-                            json={"assistant_id": "slow", "command": {"resume": {intr["id"]: "twice"}}})
+        again = client.post(
+            f"/threads/{thread_id}/runs/wait",
+            json={"assistant_id": "slow", "command": {"resume": {intr["id"]: "twice"}}},
+        )
         assert again.status_code == 409, again.text
 
 
-def test_run_queued_behind_a_cut_off_run_waits_for_it(tmp_path: Path) -> None:
+def test_run_queued_behind_a_cut_off_run_waits_for_it(tmp_path: Path, markers: Markers) -> None:
     db = tmp_path / "waypost.sqlite"
     with serving(db) as (server, client):
         thread_id = new_thread(client)
-        first = ok(client.post(f"/threads/{thread_id}/runs",
-                               json={"assistant_id": "steps", "input": {"some_text": "a", "delay": 4}}))
-        time.sleep(1.0)  # `two` of the first run is asleep now
-        second = ok(client.post(f"/threads/{thread_id}/runs",
-                                json={"assistant_id": "steps", "input": {"some_text": "b", "delay": 0},
-                                      "multitask_strategy": "enqueue"}))
-        time.sleep(0.3)
+        first = start_run(
+            client, thread_id, assistant_id="steps", input={"some_text": "a"}, config=markers.config(hold=["two"])
+        )
+        markers.wait_sync("two", explain=server.log_tail)  # the first run is inside `two`, held
+        second = start_run(
+            client, thread_id, assistant_id="steps", input={"some_text": "b"}, multitask_strategy="enqueue"
+        )
+        worker_had_its_chance(client)
         statuses = {r["run_id"]: r["status"] for r in runs_of(client, thread_id)}
         assert statuses == {first["run_id"]: "running", second["run_id"]: "pending"}
         server.kill9()
+    markers.release("two")  # for the first run's second attempt, on the next server
 
     with serving(db) as (server, client):
         join(client, server, thread_id, first["run_id"])
         join(client, server, thread_id, second["run_id"])
         runs = settle(client, server, thread_id)
         assert [(r["run_id"], r["status"]) for r in runs] == [
-            (second["run_id"], "success"), (first["run_id"], "success")], runs
+            (second["run_id"], "success"),
+            (first["run_id"], "success"),
+        ], runs
         history = ok(client.post(f"/threads/{thread_id}/history", json={"limit": 100}))
         owners = [h["metadata"]["run_id"] for h in history]  # newest first
         # every checkpoint of the second run is newer than every checkpoint of the first

@@ -1,40 +1,38 @@
 """`chat` and `custom`: token streaming and `get_stream_writer()` output, for tests/stream.
 
 `chat`: a fake chat model (langchain-core's GenericFakeChatModel, which streams its reply
-word by word) answers, then an optional `settle` pause (`delay` from the input, default 0)
-keeps the run alive a moment so a test can see that tokens left before the run ended.
+word by word) answers, then a `settle` node marks itself (tests/graphs/markers.py): a test
+can hold the run there, alive after its last token, to see that tokens left before it ended.
 
 `custom`: one node writes {"progress": i} three times through the stream writer.
 """
 
 import asyncio
-from typing import NotRequired, TypedDict
+from typing import TypedDict
 
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import START, MessagesState, StateGraph
+from tests.graphs.markers import reached
 
 REPLY = "hello there brave new world"
 
 
-class ChatState(MessagesState):
-    delay: NotRequired[float]
-
-
-async def chat(state: ChatState) -> dict:
+async def chat(state: MessagesState) -> dict:
     # A fresh model per call: the fake consumes its iterator of replies.
     model = GenericFakeChatModel(messages=iter([AIMessage(content=REPLY)]))
     response = await model.ainvoke(state["messages"])
     return {"messages": [response]}
 
 
-async def settle(state: ChatState) -> dict:
-    await asyncio.sleep(state.get("delay", 0) or 0)
+async def settle(state: MessagesState, config: RunnableConfig) -> dict:
+    await reached(config, "settle")
     return {}
 
 
-_chat = StateGraph(ChatState)
+_chat = StateGraph(MessagesState)
 _chat.add_node("chat", chat)
 _chat.add_node("settle", settle)
 _chat.add_edge(START, "chat")

@@ -21,11 +21,15 @@ class State(TypedDict):
     after_delay: NotRequired[float]
 
 
+def _record(path: str, answer: object) -> None:
+    with Path(path).open("a") as ledger:
+        ledger.write(f"{answer}\n")
+
+
 async def review(state: State) -> dict:
     answer = interrupt({"text_to_revise": state["some_text"]})
     if state.get("ledger"):
-        with Path(state["ledger"]).open("a") as ledger:
-            ledger.write(f"{answer}\n")
+        _record(state["ledger"], answer)
     await asyncio.sleep(state.get("delay", 0))
     return {"some_text": answer}
 

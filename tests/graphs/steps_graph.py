@@ -1,28 +1,29 @@
-"""`steps`: one -> two -> three; `two` can sleep (`delay`), `three` interrupts.
+"""`steps`: one -> two -> three; `three` interrupts.
 
-Used to crash the server (kill -9) while a node is in flight.
+Used to crash the server (kill -9) while a node is in flight: `two` marks itself as it starts
+(tests/graphs/markers.py), and a test can hold it there until the server is gone.
 """
 
-import asyncio
 import operator
-from typing import Annotated, NotRequired, TypedDict
+from typing import Annotated, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
 from langgraph.types import interrupt
+from tests.graphs.markers import reached
 
 
 class State(TypedDict):
     some_text: str
     trail: Annotated[list[str], operator.add]
-    delay: NotRequired[float]
 
 
 def one(state: State) -> dict:
     return {"trail": ["one"]}
 
 
-async def two(state: State) -> dict:
-    await asyncio.sleep(state.get("delay", 0))
+async def two(state: State, config: RunnableConfig) -> dict:
+    await reached(config, "two")
     return {"trail": ["two"]}
 
 

@@ -29,11 +29,11 @@ def require_sdk(pkg: str) -> None:
     assert version == SDKS[pkg], f"{pkg} is {version}, expected {SDKS[pkg]}: run `make clean test`"
 
 
-def run_script(script: str, pkg: str, url: str) -> tuple[dict, list[str]]:
-    """Run tests/js/<script> with `pkg` against `url`; return its final `RESULT <json>` and
-    every line it printed."""
+def run_script(script: str, pkg: str, url: str, extra_env: dict[str, str] | None = None) -> tuple[dict, list[str]]:
+    """Run tests/js/<script> with `pkg` against `url` (and `extra_env` in its environment);
+    return its final `RESULT <json>` and every line it printed."""
     require_sdk(pkg)
-    env = {**os.environ, "WAYPOST_URL": url}
+    env = {**os.environ, **(extra_env or {}), "WAYPOST_URL": url}
     # The JS client sends these as x-api-key to any server; keep them out.
     for key in ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
         env.pop(key, None)

@@ -7,6 +7,11 @@
 //
 // Prints one JSON line per chunk ({"phase", "event", "data", "id"}) and, last,
 // `RESULT <json>` for the pytest wrapper (tests/stream/test_js_stream.py).
+//
+// The wrapper also sets WAYPOST_HOLD_CONFIG, the background run's config, which holds it
+// inside its node (tests/graphs/markers.py), and WAYPOST_RELEASE, the file that lets it go
+// on: the script creates that file once its live join is answered, so the join sees the
+// run's events however slowly the join got there.
 
 const pkg = process.argv[2];
 if (pkg !== "sdk1" && pkg !== "sdk2") {
@@ -19,7 +24,27 @@ if (!apiUrl) {
   process.exit(2);
 }
 
-const { Client } = await import(pkg);
+const holdConfig = JSON.parse(process.env.WAYPOST_HOLD_CONFIG ?? "null");
+const release = process.env.WAYPOST_RELEASE;
+if (!holdConfig || !release) {
+  console.error("WAYPOST_HOLD_CONFIG and WAYPOST_RELEASE must be set");
+  process.exit(2);
+}
+
+const { Client, overrideFetchImplementation } = await import(pkg);
+const { writeFileSync } = await import("node:fs");
+
+// `answered(path)` resolves when the SDK has the response to its request for `path`. A stream
+// endpoint subscribes the request before it answers, so a join answered misses nothing after.
+const waiting = new Map();
+const answered = (path) => new Promise((resolve) => waiting.set(path, resolve));
+overrideFetchImplementation(async (input, init) => {
+  const response = await fetch(input, init);
+  const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+  waiting.get(path)?.();
+  waiting.delete(path);
+  return response;
+});
 const client = new Client({ apiUrl });
 
 async function collect(phase, iterable) {
@@ -59,12 +84,17 @@ const threadAfter = await client.threads.get(threadId);
 const bgThread = await client.threads.create();
 const bgThreadId = bgThread.thread_id;
 const bg = await client.runs.create(bgThreadId, "slow", {
-  input: { some_text: "bg", delay: 1.0 },
+  input: { some_text: "bg", delay: 0 },
   streamMode: ["values", "updates"],
   streamResumable: true,
+  config: holdConfig,
 });
 const statusAtJoin = (await client.runs.get(bgThreadId, bg.run_id)).status;
-const joined = await collect("join", client.runs.joinStream(bgThreadId, bg.run_id));
+const joinAnswered = answered(`/threads/${bgThreadId}/runs/${bg.run_id}/stream`);
+const joining = collect("join", client.runs.joinStream(bgThreadId, bg.run_id));
+await joinAnswered;
+writeFileSync(release, ""); // the join is listening: let the run go on
+const joined = await joining;
 const bgRun = await client.runs.get(bgThreadId, bg.run_id);
 const replayed = await collect(
   "replay",

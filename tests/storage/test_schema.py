@@ -1,16 +1,31 @@
 """Schema and SQL files: a fresh install equals an upgraded one; no dead queries.
 
-The schema comparison reads `sqlite_master`, so it is SQLite's; a PostgreSQL backend gets
-its own twin reading `information_schema`/`pg_catalog`. The dead-query check covers every
-dialect folder that has a queries.sql.
+Fresh against upgraded: one database is built by a fresh install, which applies every
+migration in one go; another by walking the releases, release k knowing the first k
+migrations and opening the database the release before it left. Their schemas are read as
+maps {object: description} and compared object by object (`schema_differences`). Only two
+things are dialect-specific, reading a schema and what a database says it applied, and they
+sit in a `SchemaDialect`: SQLite's reads `sqlite_master` and PRAGMA table_xinfo; a PostgreSQL
+twin reads `information_schema`/`pg_catalog` into the same kind of keys ("table runs",
+"column runs.status", ...) and is one more entry in SCHEMA_DIALECTS.
+
+Given one list of migrations, the walk and the fresh install run the same statements, so the
+check on the shipped list alone could pass by construction. It also runs with a stand-in next
+migration (a step that alters tables existing rows live in, like the coming 0002), and on a
+history whose schemas do part, a migration edited after its release, where it must fail.
+
+The dead-query check covers every dialect folder that has a queries.sql.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -20,49 +35,137 @@ from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite import store as sqlite_store
 
 DIALECTS = sorted(
-    d.name for d in resources.files("waypost.storage").iterdir()
-    if d.is_dir() and d.joinpath("queries.sql").is_file()
+    d.name for d in resources.files("waypost.storage").iterdir() if d.is_dir() and d.joinpath("queries.sql").is_file()
 )
 
+Migrations = list[tuple[str, str]]  # (file name, SQL), in order, as load_migrations gives them
+Schema = dict[str, object]  # "<kind> <name>" -> a comparable description of that object
 
-def schema(path: Path) -> list[tuple[str, str, str, str | None]]:
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-            "ORDER BY type, name"
-        ).fetchall()
-    finally:
-        conn.close()
-    return [(t, n, tbl, _normalize(sql)) for t, n, tbl, sql in rows]
+# ---- the dialect-specific part: SQLite ----
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
 
 
 def _normalize(sql: str | None) -> str | None:
     return None if sql is None else re.sub(r"\s+", " ", sql).strip()
 
 
-def applied_names(path: Path) -> list[str]:
-    conn = sqlite3.connect(path)
+def sqlite_schema(url: str) -> Schema:
+    """Every object's SQL (which holds constraints no PRAGMA shows), and every table's columns
+    one by one (so a difference names the column, not just its table)."""
+    conn = sqlite3.connect(_sqlite_path(url))
     try:
+        objects = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        ).fetchall()
+        found: Schema = {f"{kind} {name}": _normalize(sql) for kind, name, sql in objects}
+        for kind, table, _ in objects:
+            if kind == "table":
+                # (cid, name, type, notnull, dflt_value, pk, hidden): all but the position
+                for _cid, column, *description in conn.execute(f"PRAGMA table_xinfo('{table}')"):
+                    found[f"column {table}.{column}"] = tuple(description)
+    finally:
+        conn.close()
+    return found
+
+
+def sqlite_applied(url: str) -> list[str]:
+    """The migrations the database records as applied; none for a database not created yet."""
+    if not _sqlite_path(url).exists():
+        return []  # (connecting would create it)
+    conn = sqlite3.connect(_sqlite_path(url))
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'waypost_migrations'").fetchone():
+            return []
         return [r[0] for r in conn.execute("SELECT name FROM waypost_migrations ORDER BY name")]
     finally:
         conn.close()
 
 
-async def upgrade_one_at_a_time(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Open the database once per migration, as successive releases would, each release
-    knowing one more migration than the last. Returns what each step applied."""
-    migrations = load_migrations("sqlite")
-    steps: list[list[str]] = []
-    for n in range(1, len(migrations) + 1):
-        release = migrations[:n]
-        before = set(applied_names(path)) if n > 1 else set()
-        with monkeypatch.context() as m:
-            m.setattr(sqlite_store, "load_migrations", lambda dialect, release=release: list(release))
-            async with open_storage(f"sqlite:///{path}") as storage:
-                assert await storage.migrate() == []  # entering applied it already
-        steps.append(sorted(set(applied_names(path)) - before))
-    return steps
+@dataclass(frozen=True)
+class SchemaDialect:
+    name: str  # the folder under waypost/storage with its migrations
+    url: Callable[[Path, str], str]  # the URL of an empty database called `label`
+    schema: Callable[[str], Schema]
+    applied: Callable[[str], list[str]]
+    store: ModuleType  # the store module whose load_migrations a release replaces
+
+
+SCHEMA_DIALECTS = [
+    SchemaDialect(
+        name="sqlite",
+        url=lambda tmp, label: f"sqlite:///{tmp / label}.sqlite",
+        schema=sqlite_schema,
+        applied=sqlite_applied,
+        store=sqlite_store,
+    ),
+]
+
+# ---- the shared part: releases, the walk, the comparison ----
+
+
+def schema_differences(fresh: Schema, upgraded: Schema) -> list[str]:
+    """One line per object that is missing on one side or described differently."""
+    differences = []
+    for key in sorted(fresh.keys() | upgraded.keys()):
+        if key not in upgraded:
+            differences.append(f"{key}: only in the fresh install: {fresh[key]!r}")
+        elif key not in fresh:
+            differences.append(f"{key}: only in the upgraded database: {upgraded[key]!r}")
+        elif fresh[key] != upgraded[key]:
+            differences.append(f"{key}: fresh {fresh[key]!r}, upgraded {upgraded[key]!r}")
+    return differences
+
+
+def assert_same_schema(fresh: Schema, upgraded: Schema) -> None:
+    differences = schema_differences(fresh, upgraded)
+    assert not differences, "the upgraded schema is not the fresh one:\n" + "\n".join(differences)
+
+
+def releases(migrations: Migrations) -> list[Migrations]:
+    """What each release shipped: release k knows the first k migrations."""
+    return [migrations[:k] for k in range(1, len(migrations) + 1)]
+
+
+def with_stand_in(migrations: Migrations) -> Migrations:
+    """`migrations` and one more after them, shaped like the next real one (columns added to
+    runs and interrupts), so the walk has a step that changes existing tables."""
+    name = f"{len(migrations) + 1:04d}_stand_in.sql"
+    sql = (
+        "ALTER TABLE runs ADD COLUMN stand_in_note TEXT;\n"
+        "ALTER TABLE interrupts ADD COLUMN stand_in_at TEXT NOT NULL DEFAULT '';\n"
+    )
+    return [*migrations, (name, sql)]
+
+
+async def open_as_release(
+    dialect: SchemaDialect, url: str, release: Migrations, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """Open the database with a server that knows exactly `release` (entering migrates);
+    return the names this applied."""
+    before = set(dialect.applied(url))
+    with monkeypatch.context() as m:
+        m.setattr(dialect.store, "load_migrations", lambda _dialect: list(release))
+        async with open_storage(url) as storage:
+            assert await storage.migrate() == []  # entering applied everything already
+    return sorted(set(dialect.applied(url)) - before)
+
+
+async def fresh_and_walked(
+    dialect: SchemaDialect, tmp_path: Path, history: list[Migrations], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Schema, Schema, list[list[str]]]:
+    """A fresh install of the last release, and a database opened by every release of
+    `history` in turn: their schemas, and what each step of the walk applied."""
+    fresh = dialect.url(tmp_path, "fresh")
+    assert await open_as_release(dialect, fresh, history[-1], monkeypatch) == sorted(n for n, _ in history[-1])
+    walked = dialect.url(tmp_path, "walked")
+    steps = [await open_as_release(dialect, walked, release, monkeypatch) for release in history]
+    # the last release, opening it again, finds nothing left to do
+    assert await open_as_release(dialect, walked, history[-1], monkeypatch) == []
+    assert dialect.applied(fresh) == dialect.applied(walked)
+    return dialect.schema(fresh), dialect.schema(walked), steps
 
 
 def test_migrations_are_numbered_and_ordered() -> None:
@@ -74,44 +177,59 @@ def test_migrations_are_numbered_and_ordered() -> None:
     assert numbers == list(range(1, len(names) + 1)), "migration numbers must be 0001, 0002, ... without gaps"
 
 
-async def test_fresh_install_schema_equals_upgraded_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fresh = tmp_path / "fresh.sqlite"
-    async with open_storage(f"sqlite:///{fresh}") as storage:
-        assert await storage.migrate() == []
+@pytest.mark.parametrize("dialect", SCHEMA_DIALECTS, ids=lambda d: d.name)
+@pytest.mark.parametrize("stand_in", [False, True], ids=["shipped", "shipped+stand-in"])
+async def test_fresh_install_schema_equals_upgraded_schema(
+    dialect: SchemaDialect, stand_in: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrations = load_migrations(dialect.name)
+    if stand_in:
+        migrations = with_stand_in(migrations)
+    names = [name for name, _ in migrations]
+    fresh, upgraded, steps = await fresh_and_walked(dialect, tmp_path, releases(migrations), monkeypatch)
 
-    upgraded = tmp_path / "upgraded.sqlite"
-    steps = await upgrade_one_at_a_time(upgraded, monkeypatch)
-    names = [name for name, _ in load_migrations("sqlite")]
-    assert steps == [[n] for n in names]  # each release applied exactly its new migration
-
-    # then today's release finds nothing left to do
-    async with open_storage(f"sqlite:///{upgraded}") as storage:
-        assert await storage.migrate() == []
-
-    assert applied_names(fresh) == applied_names(upgraded) == names
-    fresh_schema, upgraded_schema = schema(fresh), schema(upgraded)
-    assert {n for _, n, _, _ in fresh_schema} >= {"assistants", "assistant_versions", "threads", "runs",
-                                                    "interrupts", "waypost_migrations"}
-    assert upgraded_schema == fresh_schema
+    assert steps == [[n] for n in names]  # one step per migration, each applying exactly its own
+    tables = {"assistants", "assistant_versions", "threads", "runs", "interrupts", "waypost_migrations"}
+    assert {f"table {t}" for t in tables} <= fresh.keys()
+    if stand_in:
+        assert {"column runs.stand_in_note", "column interrupts.stand_in_at"} <= fresh.keys()
+    assert_same_schema(fresh, upgraded)
 
 
+@pytest.mark.parametrize("dialect", SCHEMA_DIALECTS, ids=lambda d: d.name)
+async def test_comparison_reports_a_migration_edited_after_its_release(
+    dialect: SchemaDialect, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above must be able to fail, and on what it exists for: a migration edited
+    after it shipped. Databases that applied the old text never run the edit; a fresh install
+    does; the schemas part, and the comparison must say where."""
+    shipped = load_migrations(dialect.name)
+    (first, first_sql), *later = shipped
+    edited = (first, first_sql + "\nALTER TABLE runs ADD COLUMN edited_later TEXT;\n")
+    history = [shipped[:1], with_stand_in([edited, *later])]  # release 1, then today's release
+    fresh, upgraded, steps = await fresh_and_walked(dialect, tmp_path, history, monkeypatch)
+
+    assert steps[0] == [first] and first not in steps[1]  # the walk itself went as releases do
+    differences = schema_differences(fresh, upgraded)
+    assert any(d.startswith("column runs.edited_later: only in the fresh install") for d in differences), differences
+    assert any(d.startswith("table runs: fresh") for d in differences), differences
+    with pytest.raises(AssertionError, match="edited_later"):
+        assert_same_schema(fresh, upgraded)
+
+
+@pytest.mark.parametrize("dialect", SCHEMA_DIALECTS, ids=lambda d: d.name)
 async def test_upgrade_from_every_release_reaches_the_fresh_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dialect: SchemaDialect, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A database last opened by release k (k migrations) upgrades to today's schema in one go."""
-    fresh = tmp_path / "fresh.sqlite"
-    async with open_storage(f"sqlite:///{fresh}"):
-        pass
-    migrations = load_migrations("sqlite")
-    for k in range(1, len(migrations) + 1):
-        path = tmp_path / f"from_{k}.sqlite"
-        with monkeypatch.context() as m:
-            m.setattr(sqlite_store, "load_migrations", lambda dialect, k=k: migrations[:k])
-            async with open_storage(f"sqlite:///{path}"):
-                pass
-        async with open_storage(f"sqlite:///{path}") as storage:
-            assert await storage.migrate() == []
-        assert schema(path) == schema(fresh), f"upgrading from release {k}"
+    migrations = with_stand_in(load_migrations(dialect.name))
+    for k, release in enumerate(releases(migrations), start=1):
+        (tmp_path / f"from_{k}").mkdir()
+        fresh, upgraded, steps = await fresh_and_walked(
+            dialect, tmp_path / f"from_{k}", [release, migrations], monkeypatch
+        )
+        assert steps[1] == [n for n, _ in migrations[k:]], f"upgrading from release {k}"
+        assert_same_schema(fresh, upgraded)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

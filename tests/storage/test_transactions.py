@@ -22,9 +22,13 @@ async def _snapshot(storage: Storage, thread_ids: list[str]) -> dict:
         threads, total = await tx.search_threads(ThreadFilter(), Page(limit=1000))
         assistants, atotal = await tx.search_assistants(AssistantFilter(), Page(limit=1000))
         return {
-            "threads": threads, "total": total, "assistants": assistants, "atotal": atotal,
-            "versions": {a.assistant_id: await tx.assistant_versions(a.assistant_id, None, Page(limit=100))
-                         for a in assistants},
+            "threads": threads,
+            "total": total,
+            "assistants": assistants,
+            "atotal": atotal,
+            "versions": {
+                a.assistant_id: await tx.assistant_versions(a.assistant_id, None, Page(limit=100)) for a in assistants
+            },
             "runs": {t: await tx.list_runs(t, None, Page(limit=100)) for t in thread_ids},
             "interrupts": {t: await tx.thread_interrupts(t) for t in thread_ids},
         }

@@ -1,10 +1,12 @@
-"""Small helpers shared by the streaming tests: deadlines instead of fixed sleeps, and a raw
-SSE reader that checks the wire format byte for byte."""
+"""Small helpers shared by the streaming tests: deadlines instead of fixed sleeps, a count of
+the streams the server has answered, and a raw SSE reader that checks the wire format byte
+for byte."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,6 +53,42 @@ async def run_gone(http: httpx.AsyncClient, thread_id: str, run_id: str, within:
         within=within,
         what=f"run {run_id} deleted (404)",
     )
+
+
+@dataclass
+class Answers:
+    """How many responses the SDK has received for one path.
+
+    A stream endpoint subscribes its request to the run's (or thread's) events before it
+    answers, so once the response to a join has arrived, that join gets every event published
+    from then on: this is how a test knows its listener is in place before it lets the run go
+    on, where it used to sleep and hope the request had got there."""
+
+    path: str
+    count: int = 0
+
+    async def hook(self, response: httpx.Response) -> None:
+        if response.request.url.path == self.path:
+            self.count += 1
+
+    async def reach(self, n: int) -> None:
+        async def count() -> int:
+            return self.count
+
+        await eventually(count, lambda c: c >= n, what=f"{n} answered requests to {self.path}")
+
+
+@contextmanager
+def answers_to(client: LangGraphClient, path: str) -> Iterator[Answers]:
+    """Count the responses `client` gets for `path` while the block runs (an httpx event hook
+    on the SDK's own connection pool, so the SDK calls are the ones the test makes anyway)."""
+    answers = Answers(path)
+    hooks = client.http.client.event_hooks["response"]
+    hooks.append(answers.hook)
+    try:
+        yield answers
+    finally:
+        hooks.remove(answers.hook)
 
 
 @dataclass

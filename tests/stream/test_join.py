@@ -4,12 +4,12 @@ stream (API-CONTRACT §3.4, §3.6)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from contextlib import aclosing
 
 from langgraph_sdk.client import LangGraphClient
 
-from tests.stream.helpers import event_key, wait_running
+from tests.markers import Markers
+from tests.stream.helpers import answers_to, event_key
 
 MODES = ["values", "updates"]
 
@@ -19,31 +19,41 @@ async def _collect(stream) -> list:
         return [p async for p in parts]
 
 
-async def test_join_stream_live_then_reconnect_with_last_event_id(client: LangGraphClient, thread_id: str) -> None:
+async def test_join_stream_live_then_reconnect_with_last_event_id(
+    client: LangGraphClient, thread_id: str, markers: Markers
+) -> None:
+    given = {"some_text": "j", "delay": 0}
     run = await client.runs.create(
         thread_id,
         "slow",
-        input={"some_text": "j", "delay": 1.5},
+        input=given,
         stream_mode=MODES,
         stream_resumable=True,
+        config=markers.config(hold=["slow_node"]),
     )
     rid = run["run_id"]
-    await wait_running(client, thread_id, rid)
+    # Inside its node, where it stays until released: everything up to the release happens
+    # while the run is live, however long it takes.
+    await markers.wait("slow_node")
 
-    # A live join (no Last-Event-ID): events from now on, until the run ends.
-    live_task = asyncio.create_task(_collect(client.runs.join_stream(thread_id, rid)))
+    with answers_to(client, f"/threads/{thread_id}/runs/{rid}/stream") as joins:
+        # A live join (no Last-Event-ID): events from now on, until the run ends.
+        live_task = asyncio.create_task(_collect(client.runs.join_stream(thread_id, rid)))
+        await joins.reach(1)
 
-    # A first client reads from the beginning, takes one event and drops the connection.
-    async with aclosing(client.runs.join_stream(thread_id, rid, last_event_id="-1")) as first:
-        early = await anext(first)
-    assert early.id is not None, early
-    assert early.event == "values" and early.data == {"some_text": "j", "delay": 1.5}, early
-    assert (await client.runs.get(thread_id, rid))["status"] == "running"
+        # A first client reads from the beginning, takes one event and drops the connection.
+        async with aclosing(client.runs.join_stream(thread_id, rid, last_event_id="-1")) as first:
+            early = await anext(first)
+        assert early.id is not None, early
+        assert early.event == "values" and early.data == given, early
+        assert (await client.runs.get(thread_id, rid))["status"] == "running"
 
-    # It reconnects with the id of the event it saw, while the node is still sleeping.
-    reconnected_at = time.monotonic()
-    resumed = await _collect(client.runs.join_stream(thread_id, rid, last_event_id=early.id))
-    assert time.monotonic() - reconnected_at > 0.5, "the reconnect should have waited for live events"
+        # It reconnects with the id of the event it saw, while the node is still held.
+        reconnect = asyncio.create_task(_collect(client.runs.join_stream(thread_id, rid, last_event_id=early.id)))
+        await joins.reach(3)
+    assert not reconnect.done(), "the reconnect should have waited for live events"
+    markers.release("slow_node")
+    resumed = await asyncio.wait_for(reconnect, 10)
     live = await asyncio.wait_for(live_task, 10)
     assert (await client.runs.get(thread_id, rid))["status"] == "success"
 
@@ -126,9 +136,10 @@ async def test_thread_stream_sees_a_later_run_and_run_done(client: LangGraphClie
                 if part.event == "metadata" and part.data.get("status") == "run_done":
                     return
 
-    follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.3)  # let the GET reach the server; the run's interrupt comes 1 s later anyway
-    run = await client.runs.create(thread_id, "slow", input={"some_text": "t", "delay": 1.0}, stream_mode=MODES)
+    with answers_to(client, f"/threads/{thread_id}/stream") as follows:
+        follower = asyncio.create_task(follow())
+        await follows.reach(1)  # the server now sends this thread's events to the follower
+    run = await client.runs.create(thread_id, "slow", input={"some_text": "t", "delay": 0}, stream_mode=MODES)
     await asyncio.wait_for(follower, 10)
 
     events = [p.event for p in seen]
@@ -151,9 +162,10 @@ async def test_thread_stream_lifecycle_mode(client: LangGraphClient, thread_id: 
                 if part.data.get("status") == "run_done":
                     return
 
-    follower = asyncio.create_task(follow())
-    await asyncio.sleep(0.3)
-    run = await client.runs.create(thread_id, "slow", input={"some_text": "l", "delay": 0.5})
+    with answers_to(client, f"/threads/{thread_id}/stream") as follows:
+        follower = asyncio.create_task(follow())
+        await follows.reach(1)
+    run = await client.runs.create(thread_id, "slow", input={"some_text": "l", "delay": 0})
     await asyncio.wait_for(follower, 10)
     assert {p.event for p in seen} == {"metadata"}, seen
     assert seen[-1].data == {"status": "run_done", "run_id": run["run_id"]}

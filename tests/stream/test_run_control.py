@@ -193,7 +193,10 @@ async def test_multitask_rollback(http: httpx.AsyncClient, client: LangGraphClie
 async def test_after_seconds_delays_the_start(client: LangGraphClient, thread_id: str) -> None:
     created = time.monotonic()
     rid = (await client.runs.create(thread_id, "agent", input={"some_text": "later"}, after_seconds=1))["run_id"]
-    await asyncio.sleep(max(0.0, created + 0.3 - time.monotonic()))
+    # A run queued after it, on a thread of its own, runs to its end. The worker takes runs in
+    # queue order, so it has passed over the delayed one by then: pending now means held back.
+    control = (await client.threads.create())["thread_id"]
+    await client.runs.wait(control, "agent", input={"some_text": "control"})
     assert (await client.runs.get(thread_id, rid))["status"] == "pending"
     result = await asyncio.wait_for(client.runs.join(thread_id, rid), 10)
     elapsed = time.monotonic() - created

@@ -3,40 +3,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-import time
 
 from langgraph_sdk.client import LangGraphClient
 
 from tests.graphs.chat_graph import REPLY
+from tests.markers import Markers
 
 HI = {"messages": [{"role": "user", "content": "hi"}]}
 
 
 async def test_messages_tuple_tokens_arrive_one_by_one_before_the_run_ends(
-    client: LangGraphClient, thread_id: str
+    client: LangGraphClient, thread_id: str, markers: Markers
 ) -> None:
-    # `delay` keeps the run going 0.6 s after the model's last token (the `settle` node),
-    # so "the run was still running when the first token was read" is not a race.
+    # The run is held in `settle`, after the model's last token, until the test has read the
+    # first token and the run's status: it cannot end before then.
     stream = client.runs.stream(
         thread_id,
         "chat",
-        input={**HI, "delay": 0.6},
+        input=HI,
         stream_mode=["messages-tuple", "values"],
+        config=markers.config(hold=["settle"]),
     )
     parts = []
-    token_times: list[float] = []
     status_at_first_token = None
     run_id = None
-    async for part in stream:
-        parts.append(part)
-        if part.event == "metadata":
-            run_id = part.data["run_id"]
-        if part.event == "messages" and part.data[0]["type"] == "AIMessageChunk":
-            token_times.append(time.monotonic())
-            if status_at_first_token is None:
-                status_at_first_token = (await client.runs.get(thread_id, run_id))["status"]
-    closed_at = time.monotonic()
+    try:
+        async with asyncio.timeout(15):
+            async for part in stream:
+                parts.append(part)
+                if part.event == "metadata":
+                    run_id = part.data["run_id"]
+                if part.event == "messages" and part.data[0]["type"] == "AIMessageChunk":
+                    if status_at_first_token is None:
+                        status_at_first_token = (await client.runs.get(thread_id, run_id))["status"]
+                        markers.release("settle")
+    except TimeoutError:
+        # the tokens were not delivered while the run was still going: it waits for the first
+        raise AssertionError(f"no token arrived while the run was held after its last one: {parts}") from None
 
     assert status_at_first_token == "running", status_at_first_token
     tokens = [p.data for p in parts if p.event == "messages"]
@@ -49,8 +54,7 @@ async def test_messages_tuple_tokens_arrive_one_by_one_before_the_run_ends(
     for _message, metadata in tokens:
         assert metadata["langgraph_node"] == "chat", metadata
         assert metadata["langgraph_checkpoint_ns"].startswith("chat:"), metadata
-    # the tokens were delivered while the run was still going (the settle pause came after)
-    assert closed_at - token_times[0] >= 0.4, closed_at - token_times[0]
+    # (that they were delivered while the run was still going is the deadline above)
 
     final = [p.data for p in parts if p.event == "values"][-1]
     assert final["messages"][-1]["type"] == "ai" and final["messages"][-1]["content"] == REPLY, final

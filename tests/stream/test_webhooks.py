@@ -12,9 +12,10 @@ import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
-from tests.polling import eventually
+from tests.polling import eventually, stays
 from tests.serverproc import free_port
 from tests.stream.helpers import wait_status
+from waypost.worker.webhooks import FIRST_BACKOFF_S
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Receiver:
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
+    async def received(self) -> list[dict]:
+        return list(self.requests)
+
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
@@ -61,10 +65,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 async def _requests(r: Receiver, n: int, within: float = 10.0) -> list[dict]:
-    async def probe() -> list[dict]:
-        return list(r.requests)
-
-    return await eventually(probe, lambda reqs: len(reqs) >= n, within=within, what=f"{n} webhook POSTs")
+    return await eventually(r.received, lambda reqs: len(reqs) >= n, within=within, what=f"{n} webhook POSTs")
 
 
 async def test_webhook_is_retried_after_a_failure(receiver: Receiver, client: LangGraphClient, thread_id: str) -> None:
@@ -90,9 +91,15 @@ async def test_webhook_is_retried_after_a_failure(receiver: Receiver, client: La
         k: v for k, v in payload.items() if k != "webhook_sent_at"
     }
 
-    # delivered: no further attempts (the next backoff step would be 1 s after the second)
-    await asyncio.sleep(1.5)
-    assert len(receiver.requests) == 2, [r["path"] for r in receiver.requests]
+    # delivered: no further attempts. Nothing announces that the sender is done, so watch for
+    # the third attempt a sender that ignored the 200 would make: its backoff doubles, so that
+    # one comes 2 * FIRST_BACKOFF_S after the second (give it half a second more to arrive).
+    await stays(
+        receiver.received,
+        lambda reqs: len(reqs) == 2,
+        during=2 * FIRST_BACKOFF_S + 0.5,
+        what="two webhook POSTs and no third",
+    )
     assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"
 
 
