@@ -10,6 +10,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8123
 DEFAULT_CONFIG = "langgraph.json"
 DEFAULT_WORKERS = 32
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def default_database_url() -> str:
@@ -26,6 +27,8 @@ class Settings:
     # it has ended, and only its rows remain.
     workers: int = DEFAULT_WORKERS
     log_level: str = "info"
+    # A larger request body is refused with 413 before it is buffered.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @classmethod
     def build(
@@ -45,4 +48,5 @@ class Settings:
             database_url=database_url or env.get("WAYPOST_DATABASE_URL") or default_database_url(),
             workers=int(workers or env.get("WAYPOST_WORKERS") or DEFAULT_WORKERS),
             log_level=env.get("WAYPOST_LOG_LEVEL", "info"),
+            max_body_bytes=int(env.get("WAYPOST_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
         )
