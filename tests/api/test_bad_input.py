@@ -448,3 +448,19 @@ async def test_unsupported_thread_fields_are_refused(http: httpx.AsyncClient) ->
     r = await http.patch(f"/threads/{tid}", json={"metadata": {"a": 1}, "ttl": 5})
     assert "not supported yet" in assert_error(r, 422)
     assert_unchanged(before, await snapshot(http, tid))
+
+
+async def test_config_every_run_would_fail_on_is_refused(http: httpx.AsyncClient) -> None:
+    count = (await http.post("/assistants/count", json={})).json()
+    tid, _ = await interrupted_thread(http)
+    before = await snapshot(http, tid)
+    for config in ({"configurable": 5}, {"tags": "x"}, {"recursion_limit": 0}, {"recursion_limit": 1e20}):
+        assert_error(await http.post("/assistants", json={"graph_id": "agent", "config": config}), 422)
+        r = await http.post(f"/threads/{tid}/runs", json={"assistant_id": "agent", "config": config})
+        assert "config" in assert_error(r, 422)
+    assert (await http.post("/assistants/count", json={})).json() == count
+    assert_unchanged(before, await snapshot(http, tid))
+    # Keys other than the typed three pass through as they were sent.
+    config = {"tags": ["t"], "recursion_limit": 30, "configurable": {"k": 1}, "max_concurrency": 2}
+    r = await http.post("/assistants", json={"graph_id": "agent", "config": config})
+    assert r.status_code == 200 and r.json()["config"] == config

@@ -57,7 +57,7 @@ async def create_assistant(request: Request) -> Response:
         runtime(request),
         graph_id=b.graph_id,
         assistant_id=b.assistant_id,
-        config=b.config,
+        config=b.config.model_dump(exclude_unset=True) if b.config else None,
         context=b.context,
         metadata=b.metadata,
         if_exists=b.if_exists or "raise",

@@ -117,12 +117,24 @@ class Checkpoint(Body):
         return self.model_dump(exclude_none=True)
 
 
+class Config(BaseModel):
+    """A RunnableConfig as clients send it. Other keys pass through; these three are typed,
+    so a config every run would fail on (a non-object `configurable`) is refused when it is
+    sent, not stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    tags: list[str] | None = None
+    recursion_limit: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    configurable: dict[str, Any] | None = None
+
+
 class RunCreate(Body):
     assistant_id: str
     input: Any = None
     command: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
+    config: Config | None = None
     context: dict[str, Any] | None = None
     checkpoint: Checkpoint | None = None
     checkpoint_id: str | None = None
@@ -205,7 +217,7 @@ class HistoryRequest(Body):
 class AssistantCreate(Body):
     graph_id: str
     assistant_id: Uuid | None = None
-    config: dict[str, Any] | None = None
+    config: Config | None = None
     context: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
@@ -215,7 +227,7 @@ class AssistantCreate(Body):
 
 class AssistantPatch(Body):
     graph_id: str | None = None
-    config: dict[str, Any] | None = None
+    config: Config | None = None
     context: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     name: str | None = None
