@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
@@ -24,12 +25,13 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-def describe(exc: ValidationError) -> str:
+def describe(exc: ValidationError | RequestValidationError) -> str:
+    """One line per problem, `where: what` (where is e.g. `limit`, `query.limit`, `path.thread_id`)."""
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "body"
         parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+    return "; ".join(parts) or "Invalid request"
 
 
 async def read_json(request: Request, *, empty_ok: bool = False) -> Any:
