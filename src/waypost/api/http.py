@@ -86,7 +86,7 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 def _split(values: Any) -> Any:
     """A list in any form the SDKs send: repeated keys (Python, JS 1.x), one JSON array string
     (JS 2.x) or one comma-separated value. Empty values (Python's `stream_mode=` for "all")
-    are dropped, so an empty list means none. The items are then validated by the list's type."""
+    are dropped, and nothing left is None. The items are then validated by the list's type."""
     if not isinstance(values, list):
         return values
     out: list[Any] = []
