@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from waypost import __version__
 from waypost.api import assistants, errors, meta, runs, streams, threads
+from waypost.api.limits import BodyLimit
 from waypost.broker import MemoryBroker
 from waypost.graphs import GraphRegistry, load_graphs
 from waypost.operations.assistants import register_system_assistants
@@ -42,6 +43,7 @@ def create_app(settings: Settings, graphs: GraphRegistry | None = None) -> FastA
 
     app = FastAPI(title="Waypost", version=__version__, lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (meta, assistants, threads, runs, streams):
         app.include_router(module.router)
     return app

@@ -33,6 +33,10 @@ class InvalidInput(WaypostError):
     code, status, default_message = "invalid_input", 422, "Invalid input"
 
 
+class PayloadTooLarge(WaypostError):
+    code, status, default_message = "payload_too_large", 413, "Request body too large"
+
+
 class StorageError(WaypostError):
     code, status, default_message = "storage_error", 500, "Storage error"
 

@@ -11,6 +11,7 @@ DEFAULT_PORT = 8123
 DEFAULT_CONFIG = "langgraph.json"
 DEFAULT_WORKERS = 32
 DEFAULT_DRAIN_S = 10.0
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def default_database_url() -> str:
@@ -30,6 +31,8 @@ class Settings:
     # handed back to the queue (they continue from their last checkpoint).
     drain_seconds: float = DEFAULT_DRAIN_S
     log_level: str = "info"
+    # A larger request body is refused with 413 before it is buffered.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @classmethod
     def build(
@@ -53,4 +56,5 @@ class Settings:
                 drain_seconds if drain_seconds is not None else env.get("WAYPOST_DRAIN_SECONDS") or DEFAULT_DRAIN_S
             ),
             log_level=env.get("WAYPOST_LOG_LEVEL", "info"),
+            max_body_bytes=int(env.get("WAYPOST_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
         )

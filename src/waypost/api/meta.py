@@ -8,15 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from waypost import __version__
-from waypost.api.http import json_response, query_bool, runtime
+from waypost.api.http import Flag, json_response, runtime
 
 router = APIRouter(tags=["meta"])
 
 
 @router.get("/ok")
 @router.get("/", include_in_schema=False)
-async def ok(request: Request) -> Response:
-    if query_bool(request, "check_db"):
+async def ok(request: Request, check_db: Flag = False) -> Response:
+    if check_db:
         await runtime(request).storage.ping()
     return json_response({"ok": True})
 

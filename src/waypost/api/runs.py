@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import ValidationError
 
-from waypost.api.http import body_doc, check_uuid, describe, json_response, parse_body, query_bool, runtime, thread_uuid
-from waypost.api.schemas import CancelMany, RunCreate
+from waypost.api.http import (
+    Flag,
+    LimitQuery,
+    OffsetQuery,
+    body_doc,
+    json_response,
+    parse_body,
+    read_json,
+    runtime,
+    validate,
+)
+from waypost.api.schemas import CancelAction, CancelMany, RunCreate, RunStatus, Uuid
 from waypost.errors import InvalidInput
-from waypost.models import CancelAction, Run
+from waypost.models import Run
 from waypost.operations import runs
 from waypost.storage.base import Page
 
@@ -51,9 +59,9 @@ async def _wait_response(
 
 
 @router.post("/threads/{thread_id}/runs", openapi_extra=body_doc(RunCreate))
-async def create_run(thread_id: str, request: Request) -> Response:
+async def create_run(thread_id: Uuid, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
-    run = await runs.create(runtime(request), thread_uuid(thread_id), _payload(body))
+    run = await runs.create(runtime(request), thread_id, _payload(body))
     return json_response(run.as_dict(), headers={"Content-Location": _location(run)})
 
 
@@ -65,10 +73,10 @@ async def create_stateless_run(request: Request) -> Response:
 
 
 @router.post("/threads/{thread_id}/runs/wait", openapi_extra=body_doc(RunCreate))
-async def wait_run(thread_id: str, request: Request) -> Response:
+async def wait_run(thread_id: Uuid, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
-    run = await runs.create(runtime(request), thread_uuid(thread_id), payload)
+    run = await runs.create(runtime(request), thread_id, payload)
     return await _wait_response(
         request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel", just_created=True
     )
@@ -84,27 +92,18 @@ async def wait_stateless_run(request: Request) -> Response:
     )
 
 
-@router.post("/runs/batch")
+@router.post("/runs/batch", openapi_extra=body_doc(RunCreate, array=True))
 async def create_batch(request: Request) -> Response:
-    try:
-        items = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise InvalidInput("Invalid JSON in request body") from None
+    items = await read_json(request)
     if not isinstance(items, list):
         raise InvalidInput("Request body must be a JSON array of runs")
-    try:
-        bodies = [RunCreate.model_validate(item) for item in items]
-    except ValidationError as exc:
-        raise InvalidInput(describe(exc)) from None
+    bodies = [validate(RunCreate, item) for item in items]
     created = [await runs.create(runtime(request), None, _payload(b)) for b in bodies]
     return json_response([r.as_dict() for r in created])
 
 
 @router.post("/runs/cancel", status_code=204, openapi_extra=body_doc(CancelMany))
-async def cancel_runs(request: Request) -> Response:
-    action = request.query_params.get("action") or "interrupt"
-    if action not in ("interrupt", "rollback"):
-        raise InvalidInput("action must be interrupt or rollback")
+async def cancel_runs(request: Request, action: CancelAction = "interrupt") -> Response:
     body = await parse_body(request, CancelMany)
     if body.status is not None and (body.thread_id or body.run_ids):
         raise InvalidInput("give either status, or thread_id with run_ids, not both")
@@ -112,52 +111,45 @@ async def cancel_runs(request: Request) -> Response:
         raise InvalidInput("give status, or thread_id with run_ids")
     await runs.cancel_many(
         runtime(request),
-        thread_id=thread_uuid(body.thread_id) if body.thread_id else None,
+        thread_id=body.thread_id,
         run_ids=body.run_ids,
         status=body.status,
-        action=cast(CancelAction, action),
+        action=action,
     )
     return Response(status_code=204)
 
 
 @router.get("/threads/{thread_id}/runs")
-async def list_runs(thread_id: str, request: Request) -> Response:
-    q = request.query_params
-    try:
-        page = Page(limit=int(q.get("limit") or 10), offset=int(q.get("offset") or 0))
-    except ValueError:
-        raise InvalidInput("limit and offset must be integers") from None
-    status = q.get("status") or None
-    found = await runs.list_for_thread(runtime(request), thread_uuid(thread_id), status, page)
+async def list_runs(
+    thread_id: Uuid, request: Request, limit: LimitQuery = 10, offset: OffsetQuery = 0, status: RunStatus | None = None
+) -> Response:
+    found = await runs.list_for_thread(runtime(request), thread_id, status, Page(limit=limit, offset=offset))
     return json_response([r.as_dict() for r in found])
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
-async def get_run(thread_id: str, run_id: str, request: Request) -> Response:
-    run = await runs.get(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
+async def get_run(thread_id: Uuid, run_id: Uuid, request: Request) -> Response:
+    run = await runs.get(runtime(request), thread_id, run_id)
     return json_response(run.as_dict())
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
-async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
-    await runs.delete(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
+async def delete_run(thread_id: Uuid, run_id: Uuid, request: Request) -> Response:
+    await runs.delete(runtime(request), thread_id, run_id)
     return Response(status_code=204)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
-async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
-    run = await runs.get(runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"))
-    return await _wait_response(request, run, cancel_on_disconnect=query_bool(request, "cancel_on_disconnect"))
+async def join_run(thread_id: Uuid, run_id: Uuid, request: Request, cancel_on_disconnect: Flag = False) -> Response:
+    run = await runs.get(runtime(request), thread_id, run_id)
+    return await _wait_response(request, run, cancel_on_disconnect=cancel_on_disconnect)
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
-async def cancel_run(thread_id: str, run_id: str, request: Request) -> Response:
-    action = request.query_params.get("action") or "interrupt"
-    if action not in ("interrupt", "rollback"):
-        raise InvalidInput("action must be interrupt or rollback")
-    run = await runs.cancel(
-        runtime(request), thread_uuid(thread_id), check_uuid(run_id, "run ID"), cast(CancelAction, action)
-    )
-    if query_bool(request, "wait"):
+async def cancel_run(
+    thread_id: Uuid, run_id: Uuid, request: Request, wait: Flag = False, action: CancelAction = "interrupt"
+) -> Response:
+    run = await runs.cancel(runtime(request), thread_id, run_id, action)
+    if wait:
         return await _wait_response(request, run)
     return Response(status_code=202)

@@ -1,21 +1,132 @@
-"""Request bodies as the official SDKs send them. Unknown fields are ignored (the SDKs send
-fields the schema doesn't list); wrong types are 422s."""
+"""Request bodies as the official SDKs send them, and the typed values they share with query
+and path parameters. Unknown fields are ignored (the SDKs send fields the schema doesn't
+list); wrong types and out-of-bound values are 422s. The OpenAPI document is generated from
+these same models, so what is documented is what is enforced."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+import uuid
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from waypost.api.limits import INT32_MAX, MAX_AFTER_SECONDS, MAX_LIMIT, MAX_OFFSET
+from waypost.models import CancelAction  # noqa: F401  (re-exported for the routers)
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _uuid(value: Any) -> str:
+    """Any spelling uuid.UUID reads, as the canonical lowercase form the rows are keyed by."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, TypeError, AttributeError):
+        raise PydanticCustomError("uuid", "must be a UUID") from None
+
+
+Uuid = Annotated[str, BeforeValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
+
+
+def _filter(value: dict[str, Any]) -> dict[str, Any]:
+    # SQLite's JSON functions end a text at NUL, so such a key or value would compare as its
+    # prefix and match rows it should not.
+    if any("\0" in key or (isinstance(v, str) and "\0" in v) for key, v in value.items()):
+        raise PydanticCustomError("nul", "filter keys and text values cannot contain NUL characters")
+    return value
+
+
+# Exact match per top-level key: same JSON type and value (true is not 1, a missing key is not null).
+Filter = Annotated[dict[str, Any], AfterValidator(_filter)]
+
+CHECKPOINT_FILTER_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _checkpoint_filter(value: dict[str, Any]) -> dict[str, Any]:
+    # langgraph's SQLite checkpointer reads a dot as a path step and refuses other characters
+    # with an exception; only keys it takes literally are let through.
+    if not all(CHECKPOINT_FILTER_KEY.match(key) for key in value):
+        raise PydanticCustomError("filter_key", "checkpoint metadata keys may only contain letters, digits, _ and -")
+    return value
+
+
+CheckpointFilter = Annotated[
+    dict[str, Any],
+    AfterValidator(_checkpoint_filter),
+    WithJsonSchema({"type": "object", "propertyNames": {"pattern": CHECKPOINT_FILTER_KEY.pattern}}),
+]
+
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+
 StreamModeName = Literal[
     "values", "messages", "updates", "events", "tasks", "checkpoints", "debug", "custom", "messages-tuple"
 ]
+ThreadStreamMode = Literal["run_modes", "lifecycle", "state_update"]
+RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+SortOrder = Literal["asc", "desc"]
+ThreadField = Literal[
+    "thread_id",
+    "created_at",
+    "updated_at",
+    "state_updated_at",
+    "metadata",
+    "config",
+    "context",
+    "status",
+    "values",
+    "interrupts",
+    "error",
+]
+AssistantField = Literal[
+    "assistant_id",
+    "graph_id",
+    "name",
+    "description",
+    "config",
+    "context",
+    "created_at",
+    "updated_at",
+    "metadata",
+    "version",
+]
+# A ThreadState field, or one key of its values.
+StateField = Annotated[
+    str,
+    Field(
+        pattern=r"^(values|next|tasks|checkpoint|metadata|created_at|parent_checkpoint|interrupts"
+        r"|checkpoint_id|parent_checkpoint_id|values\..+)$"
+    ),
+]
 Interrupts = Literal["*"] | list[str] | None
+
+
+class Checkpoint(Body):
+    """Where in a thread's history: a checkpoint id and the (sub)graph namespace it is in."""
+
+    thread_id: str | None = None
+    checkpoint_ns: str | None = None
+    checkpoint_id: str | None = None
+    checkpoint_map: dict[str, str] | None = None
+
+    def selector(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class Config(BaseModel):
+    """A RunnableConfig as clients send it. Other keys pass through; these three are typed,
+    so a config every run would fail on (a non-object `configurable`) is refused when it is
+    sent, not stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    tags: list[str] | None = None
+    recursion_limit: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    configurable: dict[str, Any] | None = None
 
 
 class RunCreate(Body):
@@ -23,9 +134,9 @@ class RunCreate(Body):
     input: Any = None
     command: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
+    config: Config | None = None
     context: dict[str, Any] | None = None
-    checkpoint: dict[str, Any] | None = None
+    checkpoint: Checkpoint | None = None
     checkpoint_id: str | None = None
     interrupt_before: Interrupts = None
     interrupt_after: Interrupts = None
@@ -38,67 +149,75 @@ class RunCreate(Body):
     on_disconnect: Literal["cancel", "continue"] | None = None
     on_completion: Literal["delete", "keep"] | None = None
     webhook: str | None = None
-    after_seconds: float | None = Field(default=None, ge=0)
+    after_seconds: float | None = Field(default=None, ge=0, le=MAX_AFTER_SECONDS)
     durability: Literal["sync", "async", "exit"] | None = None
     checkpoint_during: bool | None = None
 
 
+def _not_yet(value: Any) -> Any:
+    # Refused rather than dropped: a client that asked for it must not believe it happened.
+    if value is not None:
+        raise PydanticCustomError("not_supported", "not supported yet by Waypost")
+    return value
+
+
+NotYet = Annotated[Any, AfterValidator(_not_yet)]
+NOT_YET = "Not supported yet: anything but null is refused with 422."
+
+
 class ThreadCreate(Body):
-    thread_id: str | None = None
+    thread_id: Uuid | None = None
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
-    ttl: Any = None
-    supersteps: list[dict[str, Any]] | None = None
+    ttl: NotYet = Field(default=None, description=NOT_YET)
+    supersteps: NotYet = Field(default=None, description=NOT_YET)
 
 
 class ThreadPatch(Body):
     metadata: dict[str, Any] | None = None
-    ttl: Any = None
-
-
-class ThreadSearch(Body):
-    metadata: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
-    ids: list[str] | None = None
-    status: Literal["idle", "busy", "interrupted", "error"] | None = None
-    limit: int = Field(default=10, ge=0, le=1000)
-    offset: int = Field(default=0, ge=0)
-    sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None = None
-    sort_order: Literal["asc", "desc"] | None = None
-    select: list[str] | None = None
+    ttl: NotYet = Field(default=None, description=NOT_YET)
 
 
 class ThreadCount(Body):
-    metadata: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
-    status: Literal["idle", "busy", "interrupted", "error"] | None = None
+    metadata: Filter | None = None
+    values: Filter | None = None
+    status: ThreadStatus | None = None
+
+
+class ThreadSearch(ThreadCount):
+    ids: list[Uuid] | None = None
+    limit: Limit = 10
+    offset: Offset = 0
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None = None
+    sort_order: SortOrder | None = None
+    select: list[ThreadField] | None = None
 
 
 class StateUpdate(Body):
     values: Any = None
     as_node: str | None = None
-    checkpoint: dict[str, Any] | None = None
+    checkpoint: Checkpoint | None = None
     checkpoint_id: str | None = None
 
 
 class StateAtCheckpoint(Body):
-    checkpoint: dict[str, Any]
+    checkpoint: Checkpoint
     subgraphs: bool = False
-    select: list[str] | None = None
+    select: list[StateField] | None = None
 
 
 class HistoryRequest(Body):
-    limit: int = Field(default=10, ge=1, le=1000)
-    before: str | dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
-    checkpoint: dict[str, Any] | None = None
-    select: list[str] | None = None
+    limit: Limit = 10
+    before: str | Checkpoint | None = None
+    metadata: CheckpointFilter | None = None
+    checkpoint: Checkpoint | None = None
+    select: list[StateField] | None = None
 
 
 class AssistantCreate(Body):
     graph_id: str
-    assistant_id: str | None = None
-    config: dict[str, Any] | None = None
+    assistant_id: Uuid | None = None
+    config: Config | None = None
     context: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
@@ -108,41 +227,38 @@ class AssistantCreate(Body):
 
 class AssistantPatch(Body):
     graph_id: str | None = None
-    config: dict[str, Any] | None = None
+    config: Config | None = None
     context: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     name: str | None = None
     description: str | None = None
 
 
-class AssistantSearch(Body):
-    metadata: dict[str, Any] | None = None
-    graph_id: str | None = None
-    name: str | None = None
-    limit: int = Field(default=10, ge=0, le=1000)
-    offset: int = Field(default=0, ge=0)
-    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
-    sort_order: Literal["asc", "desc"] | None = None
-    select: list[str] | None = None
-
-
 class AssistantCount(Body):
-    metadata: dict[str, Any] | None = None
+    metadata: Filter | None = None
     graph_id: str | None = None
     name: str | None = None
+
+
+class AssistantSearch(AssistantCount):
+    limit: Limit = 10
+    offset: Offset = 0
+    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
+    sort_order: SortOrder | None = None
+    select: list[AssistantField] | None = None
 
 
 class VersionsRequest(Body):
-    metadata: dict[str, Any] | None = None
-    limit: int = Field(default=10, ge=0, le=1000)
-    offset: int = Field(default=0, ge=0)
+    metadata: Filter | None = None
+    limit: Limit = 10
+    offset: Offset = 0
 
 
 class SetLatest(Body):
-    version: int
+    version: int = Field(ge=1, le=INT32_MAX)
 
 
 class CancelMany(Body):
-    thread_id: str | None = None
-    run_ids: list[str] | None = None
+    thread_id: Uuid | None = None
+    run_ids: list[Uuid] | None = None
     status: Literal["pending", "running", "all"] | None = None

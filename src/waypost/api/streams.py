@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from waypost import serde
-from waypost.api.http import body_doc, check_uuid, parse_body, query_bool, query_list, runtime, thread_uuid
-from waypost.api.schemas import RunCreate
+from waypost.api.http import Flag, Listed, body_doc, parse_body, runtime
+from waypost.api.schemas import RunCreate, StreamModeName, ThreadStreamMode, Uuid
 from waypost.api.sse import SSE_HEADERS, event_stream
-from waypost.errors import InvalidInput, WaypostError
+from waypost.errors import WaypostError
 from waypost.models import INFLIGHT, Run
 from waypost.operations import runs, threads
 from waypost.runtime import Runtime
 
 router = APIRouter(tags=["streams"])
 
-THREAD_STREAM_MODES = {"run_modes", "lifecycle", "state_update"}
+StreamModes = Annotated[list[StreamModeName] | None, Listed, Query(description="only these modes (default: all)")]
+ThreadStreamModes = Annotated[list[ThreadStreamMode] | None, Listed, Query(description="default: run_modes")]
+# The SDKs send stream_mode; the reference server reads stream_modes.
+ThreadStreamModesAlias = Annotated[list[ThreadStreamMode] | None, Listed, Query(description="same as stream_mode")]
 
 
 def _sse(body: Any, headers: dict[str, str]) -> StreamingResponse:
@@ -58,8 +61,8 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
 
 
 @router.post("/threads/{thread_id}/runs/stream", openapi_extra=body_doc(RunCreate))
-async def stream_run(thread_id: str, request: Request) -> Response:
-    return await _stream_new_run(request, thread_uuid(thread_id))
+async def stream_run(thread_id: Uuid, request: Request) -> Response:
+    return await _stream_new_run(request, thread_id)
 
 
 @router.post("/runs/stream", openapi_extra=body_doc(RunCreate))
@@ -68,9 +71,15 @@ async def stream_stateless_run(request: Request) -> Response:
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
-async def join_stream(thread_id: str, run_id: str, request: Request) -> Response:
+async def join_stream(
+    thread_id: Uuid,
+    run_id: Uuid,
+    request: Request,
+    stream_mode: StreamModes = None,
+    cancel_on_disconnect: Flag = False,
+) -> Response:
     rt = runtime(request)
-    run = await runs.get(rt, thread_uuid(thread_id), check_uuid(run_id, "run ID"))
+    run = await runs.get(rt, thread_id, run_id)
     resumable = bool(run.kwargs.get("resumable"))
     if run.status in INFLIGHT:
         rt.broker.open_run(run.run_id, run.thread_id, resumable)  # e.g. after a restart
@@ -82,22 +91,24 @@ async def join_stream(thread_id: str, run_id: str, request: Request) -> Response
             replay,
             queue,
             resumable=resumable,
-            modes=query_list(request, "stream_mode"),
-            on_close=_canceller(rt, run, queue, query_bool(request, "cancel_on_disconnect")),
+            modes=list(stream_mode) if stream_mode else None,
+            on_close=_canceller(rt, run, queue, cancel_on_disconnect),
         ),
         {"Location": f"{path}/stream", "Content-Location": path},
     )
 
 
 @router.get("/threads/{thread_id}/stream")
-async def thread_stream(thread_id: str, request: Request) -> Response:
+async def thread_stream(
+    thread_id: Uuid,
+    request: Request,
+    stream_mode: ThreadStreamModes = None,
+    stream_modes: ThreadStreamModesAlias = None,
+) -> Response:
     rt = runtime(request)
-    tid = thread_uuid(thread_id)
-    await threads.get(rt, tid)
-    modes = set(query_list(request, "stream_mode") or query_list(request, "stream_modes") or ["run_modes"])
-    if unknown := modes - THREAD_STREAM_MODES:
-        raise InvalidInput(f"unknown thread stream modes: {', '.join(sorted(unknown))}")
-    queue = rt.broker.subscribe_thread(tid)
+    await threads.get(rt, thread_id)
+    modes = set(stream_mode or stream_modes or ["run_modes"])
+    queue = rt.broker.subscribe_thread(thread_id)
     wanted = (
         None
         if "run_modes" in modes
@@ -105,6 +116,6 @@ async def thread_stream(thread_id: str, request: Request) -> Response:
     )
 
     async def on_close(finished: bool) -> None:
-        rt.broker.unsubscribe_thread(tid, queue)
+        rt.broker.unsubscribe_thread(thread_id, queue)
 
     return _sse(event_stream([], queue, resumable=False, modes=wanted, on_close=on_close), {})

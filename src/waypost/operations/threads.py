@@ -103,6 +103,15 @@ async def _graph_for(rt: Runtime, thread: Thread) -> Any:
     return await rt.graphs.graph(graph_id)
 
 
+async def _require_checkpoint(rt: Runtime, thread_id: str, selector: dict[str, Any]) -> None:
+    """NotFound for a checkpoint the thread does not have: langgraph would answer an empty
+    state, or for `before` the states older than an id that does not exist."""
+    configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
+    configurable.update({k: v for k, v in selector.items() if v is not None and k != "thread_id"})
+    if await rt.storage.checkpointer.aget_tuple({"configurable": configurable}) is None:
+        raise NotFound(f"Checkpoint {selector['checkpoint_id']} not found on thread {thread_id}")
+
+
 async def get_state(
     rt: Runtime,
     thread_id: str,
@@ -112,11 +121,11 @@ async def get_state(
     select: list[str] | None = None,
 ) -> dict[str, Any]:
     thread = await get(rt, thread_id)
+    if checkpoint and checkpoint.get("checkpoint_id"):
+        await _require_checkpoint(rt, thread_id, checkpoint)
     graph = await _graph_for(rt, thread)
     snapshot = await read_state(graph, thread_id, checkpoint=checkpoint, subgraphs=True) if graph else None
     if snapshot is None:
-        if checkpoint and checkpoint.get("checkpoint_id"):
-            raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found on thread {thread_id}")
         return select_fields(dict(EMPTY_STATE), select)
     return select_fields(render_snapshot(snapshot, nested=subgraphs), select)
 
@@ -190,14 +199,16 @@ async def history(
     checkpoint: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     thread = await get(rt, thread_id)
+    if isinstance(before, str):
+        before = {"checkpoint_id": before}
+    if before and before.get("checkpoint_id"):
+        await _require_checkpoint(rt, thread_id, {**(checkpoint or {}), **before})
     graph = await _graph_for(rt, thread)
     if graph is None:
         return []
     configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
     configurable.update({k: v for k, v in (checkpoint or {}).items() if v is not None and k != "thread_id"})
-    if isinstance(before, str):
-        before = {"configurable": {"checkpoint_id": before}}
-    elif isinstance(before, dict):
+    if isinstance(before, dict):
         before = {"configurable": {k: v for k, v in before.items() if v is not None}}
     out = []
     async for snapshot in graph.aget_state_history(

@@ -1,6 +1,9 @@
 -- One named block per query. Parameters are :named. {order} is filled from a whitelist.
--- Metadata and values filters compare JSON text (`->`), so true is not 1 and a missing key
--- is not null; objects are stored and compared with sorted keys.
+-- A metadata or values filter matches a row when every filter member has a member of the
+-- row with the same key, JSON type and value: true is not 1, "1" is not 1, a missing key is
+-- not null. Members are paired by key through json_each, never by a path built from the
+-- key, so quotes, dots or `$` in a key mean nothing special. Objects are stored and
+-- compared as JSON text with sorted keys.
 
 -- name: put_assistant
 INSERT INTO assistants (assistant_id, graph_id, config, context, metadata, name, description,
@@ -32,7 +35,8 @@ SELECT *, count(*) OVER () AS total FROM assistants a
 WHERE (:graph_id IS NULL OR graph_id = :graph_id)
   AND (:name IS NULL OR instr(casefold(name), casefold(:name)) > 0)
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE (a.metadata -> ('$."' || f.key || '"')) IS NOT (:metadata -> ('$."' || f.key || '"')))
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(a.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
@@ -40,7 +44,8 @@ LIMIT :limit OFFSET :offset;
 SELECT *, created_at AS updated_at FROM assistant_versions v
 WHERE assistant_id = :assistant_id
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE (v.metadata -> ('$."' || f.key || '"')) IS NOT (:metadata -> ('$."' || f.key || '"')))
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(v.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
 ORDER BY version DESC
 LIMIT :limit OFFSET :offset;
 
@@ -100,9 +105,11 @@ SELECT *, count(*) OVER () AS total FROM threads t
 WHERE (:status IS NULL OR status = :status)
   AND (:ids IS NULL OR thread_id IN (SELECT value FROM json_each(:ids)))
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE (t.metadata -> ('$."' || f.key || '"')) IS NOT (:metadata -> ('$."' || f.key || '"')))
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
   AND NOT EXISTS (SELECT 1 FROM json_each(:values) f
-                  WHERE (t.state_values -> ('$."' || f.key || '"')) IS NOT (:values -> ('$."' || f.key || '"')))
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.state_values) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 

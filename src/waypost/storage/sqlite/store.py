@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -25,6 +26,8 @@ from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Threa
 from waypost.storage.base import AssistantFilter, Lease, Page, Storage, ThreadFilter, ThreadState, Tx
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite.saver import LoopSqliteSaver
+
+log = logging.getLogger("waypost.storage")
 
 BUSY_TIMEOUT_MS = 10_000
 # How long a sweeper holds a cancelled run it took over from a dead worker, while it ends it.
@@ -153,8 +156,11 @@ class SqliteTx(Tx):
             self._begin()
         try:
             return self._conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise StorageError(f"{name}: {exc}") from exc
+        except (sqlite3.Error, OverflowError) as exc:
+            # The query and SQLite's words are for the operator's log; a client learns only
+            # that storage failed (OverflowError: an integer SQLite cannot bind).
+            log.error("query %s failed: %s", name, exc)
+            raise StorageError() from exc
 
     def _search(self, name: str, params: dict[str, Any], page: Page, order: str) -> tuple[list[sqlite3.Row], int]:
         """A page of rows and the total match count (a window count rides on each row)."""
