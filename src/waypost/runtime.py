@@ -1,17 +1,18 @@
 """What every operation needs, built once by the app's lifespan and passed down.
 
-It holds no worker: operations reach whichever worker holds a run through the broker,
-so nothing below the API imports the worker.
+It holds no worker: operations reach whichever worker holds a run through the broker (cancel
+signals) and storage (notices), so nothing below the API imports the worker.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from waypost.broker import MemoryBroker
+from waypost.broker import Broker
 from waypost.graphs import GraphRegistry
 from waypost.settings import Settings
 from waypost.storage.base import Storage
+from waypost.waiters import RunWaiters
 
 
 @dataclass
@@ -19,4 +20,5 @@ class Runtime:
     settings: Settings
     storage: Storage
     graphs: GraphRegistry
-    broker: MemoryBroker
+    broker: Broker
+    waiters: RunWaiters = field(default_factory=RunWaiters)

@@ -48,7 +48,7 @@ async def _wait_response(
     rt = runtime(request)
     headers = {"Location": _location(run) + "/join", "Content-Location": _location(run)}
     # Registered before this coroutine first yields: nothing can have ended a run it created.
-    signal = rt.broker.watch_run(run.run_id) if just_created else None
+    signal = rt.waiters.watch(run.run_id) if just_created else None
     ending = asyncio.ensure_future(runs.finished(rt, run.run_id, signal))
     if not cancel_on_disconnect:
         done, _ = await asyncio.wait({ending}, timeout=runs.WAIT_KEEPALIVE_S)

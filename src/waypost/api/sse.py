@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from waypost.broker.memory import Queue, StreamEvent
+from waypost import serde
+from waypost.broker import BrokerUnavailable, EndOfStream, Subscription
 
 HEARTBEAT_S = 15.0
 HEARTBEAT = b": heartbeat\r\n\r\n"
@@ -32,34 +33,37 @@ def wanted(event: str, modes: list[str] | None) -> bool:
 
 
 async def event_stream(
-    replay: list[StreamEvent],
-    queue: Queue | None,
+    sub: Subscription,
     *,
     resumable: bool,
     modes: list[str] | None = None,
     on_close: Callable[[bool], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """Replayed events, then live ones until the run ends. `on_close(finished)` runs when the
-    stream stops, finished=False meaning the client went away first."""
+    """A subscription's events until the run's stream ends, with heartbeats while it is
+    quiet. If the broker goes away the stream ends with an `error` event saying so (the run
+    itself goes on; `join` and `/wait` still answer from storage). `on_close(finished)` runs
+    when the stream stops, finished=False meaning the client went away first."""
     finished = False
     try:
-        for e in replay:
-            if wanted(e.event, modes):
-                yield frame(e.event, e.data, e.id if resumable else None)
-        if queue is None:
-            finished = True
-            return
         while True:
             try:
-                item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
-            except TimeoutError:
-                yield HEARTBEAT
-                continue
-            if item is None:
+                item = await sub.next(HEARTBEAT_S)
+            except EndOfStream:
                 finished = True
                 return
-            if wanted(item.event, modes):
+            except BrokerUnavailable as exc:
+                finished = True
+                yield frame("error", serde.dumps({"error": "BrokerUnavailable", "message": str(exc)}))
+                return
+            if item is None:
+                yield HEARTBEAT
+            elif wanted(item.event, modes):
                 yield frame(item.event, item.data, item.id if resumable else None)
     finally:
-        if on_close is not None:
-            await asyncio.shield(on_close(finished))
+        await asyncio.shield(_close(sub, on_close, finished))
+
+
+async def _close(sub: Subscription, on_close: Callable[[bool], Awaitable[None]] | None, finished: bool) -> None:
+    await sub.close()
+    if on_close is not None:
+        await on_close(finished)

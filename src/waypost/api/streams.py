@@ -11,6 +11,7 @@ from waypost import serde
 from waypost.api.http import Flag, Listed, body_doc, parse_body, runtime
 from waypost.api.schemas import RunCreate, StreamModeName, ThreadStreamMode, Uuid
 from waypost.api.sse import SSE_HEADERS, event_stream
+from waypost.broker import EndOfStream, StreamEvent, Subscription
 from waypost.errors import WaypostError
 from waypost.models import INFLIGHT, Run
 from waypost.operations import runs, threads
@@ -28,9 +29,8 @@ def _sse(body: Any, headers: dict[str, str]) -> StreamingResponse:
     return StreamingResponse(body, media_type="text/event-stream", headers={**SSE_HEADERS, **headers})
 
 
-def _canceller(rt: Runtime, run: Run, queue: Any, cancel: bool) -> Any:
+def _canceller(rt: Runtime, run: Run, cancel: bool) -> Any:
     async def on_close(finished: bool) -> None:
-        rt.broker.unsubscribe(run.run_id, queue)
         if cancel and not finished:
             try:
                 await runs.cancel(rt, run.thread_id, run.run_id, "interrupt")
@@ -44,18 +44,16 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
     body = await parse_body(request, RunCreate)
     rt = runtime(request)
     payload = body.model_dump(exclude_unset=True)
-    run = await runs.create(rt, thread_id, payload)
-    # Subscribe before yielding to the event loop: the worker can't have started the run yet,
-    # so no event is missed.
-    replay, queue = rt.broker.subscribe(run.run_id)
-    rt.broker.publish(run.run_id, "metadata", serde.dumps({"run_id": run.run_id, "attempt": 1}))
+    run = await runs.create(rt, thread_id, payload, streamed=True)
+    # From the start of the run's stream: whatever the worker (here or in another process)
+    # publishes before this subscription is in place is replayed, not missed.
+    sub = await rt.broker.subscribe(run.run_id, after="0")
+    await rt.broker.publish(run.run_id, run.thread_id, "metadata", serde.dumps({"run_id": run.run_id, "attempt": 1}))
     path = f"/threads/{run.thread_id}/runs/{run.run_id}"
     headers = {"Location": f"{path}/stream", "Content-Location": path if thread_id else f"/runs/{run.run_id}"}
     cancel = payload.get("on_disconnect") == "cancel"
     return _sse(
-        event_stream(
-            replay, queue, resumable=bool(payload.get("stream_resumable")), on_close=_canceller(rt, run, queue, cancel)
-        ),
+        event_stream(sub, resumable=bool(payload.get("stream_resumable")), on_close=_canceller(rt, run, cancel)),
         headers,
     )
 
@@ -81,18 +79,17 @@ async def join_stream(
     rt = runtime(request)
     run = await runs.get(rt, thread_id, run_id)
     resumable = bool(run.kwargs.get("resumable"))
-    if run.status in INFLIGHT:
-        rt.broker.open_run(run.run_id, run.thread_id, resumable)  # e.g. after a restart
     last = request.headers.get("last-event-id")
-    replay, queue = rt.broker.subscribe(run.run_id, after=last if resumable else None)
+    sub = await rt.broker.subscribe(run.run_id, after=last if resumable else None)
+    if run.status not in INFLIGHT:
+        sub = _Replay(sub)  # nothing live will come: what is retained, then the end
     path = f"/threads/{run.thread_id}/runs/{run.run_id}"
     return _sse(
         event_stream(
-            replay,
-            queue,
+            sub,
             resumable=resumable,
             modes=list(stream_mode) if stream_mode else None,
-            on_close=_canceller(rt, run, queue, cancel_on_disconnect),
+            on_close=_canceller(rt, run, cancel_on_disconnect),
         ),
         {"Location": f"{path}/stream", "Content-Location": path},
     )
@@ -108,14 +105,27 @@ async def thread_stream(
     rt = runtime(request)
     await threads.get(rt, thread_id)
     modes = set(stream_mode or stream_modes or ["run_modes"])
-    queue = rt.broker.subscribe_thread(thread_id)
+    sub = await rt.broker.subscribe_thread(thread_id)
     wanted = (
         None
         if "run_modes" in modes
         else (["metadata"] if "lifecycle" in modes else []) + (["state_update"] if "state_update" in modes else [])
     )
+    return _sse(event_stream(sub, resumable=False, modes=wanted), {})
 
-    async def on_close(finished: bool) -> None:
-        rt.broker.unsubscribe_thread(thread_id, queue)
 
-    return _sse(event_stream([], queue, resumable=False, modes=wanted, on_close=on_close), {})
+class _Replay(Subscription):
+    """A finished run's stream: the events still retained, then its end, without waiting on
+    a live stream that may have been forgotten already."""
+
+    def __init__(self, sub: Subscription) -> None:
+        self._sub = sub
+
+    async def next(self, wait_s: float) -> StreamEvent | None:
+        item = await self._sub.next(0)
+        if item is None:
+            raise EndOfStream
+        return item
+
+    async def close(self) -> None:
+        await self._sub.close()

@@ -1,9 +1,7 @@
-"""The broker carries signals and live events: run finished, work available, stream events.
+"""The broker carries what may be lost between processes: live stream events and cancel
+signals. Embedded mode uses `MemoryBroker`; the truth is always read from storage."""
 
-Embedded mode uses `MemoryBroker`. A signal only says "look": the truth is read from storage,
-so a lost signal costs latency, never correctness.
-"""
-
+from waypost.broker.base import Broker, BrokerUnavailable, EndOfStream, StreamEvent, Subscription
 from waypost.broker.memory import MemoryBroker
 
-__all__ = ["MemoryBroker"]
+__all__ = ["Broker", "BrokerUnavailable", "EndOfStream", "MemoryBroker", "StreamEvent", "Subscription"]

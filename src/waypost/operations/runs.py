@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,11 +15,13 @@ from waypost.models import INFLIGHT, CancelAction, Run, now_iso
 from waypost.operations import assistants
 from waypost.operations.interrupts import claim_answers
 from waypost.operations.threads import new_thread
-from waypost.operations.transitions import mark_busy, settle_thread, stop_run
+from waypost.operations.transitions import Stopped, mark_busy, settle_thread, stop_run
 from waypost.runtime import Runtime
 from waypost.storage.base import Page
 
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
+# A waiter re-reads its run this often even without a notice (a lost one costs this much).
+LOST_NOTICE_REREAD_S = 5.0
 # How often a long /wait sends a keep-alive newline (JSON parsers skip leading whitespace).
 WAIT_KEEPALIVE_S = 5.0
 
@@ -29,7 +32,7 @@ def _stream_modes(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _kwargs(p: dict[str, Any], temporary: bool) -> dict[str, Any]:
+def _kwargs(p: dict[str, Any], temporary: bool, streamed: bool) -> dict[str, Any]:
     checkpoint = dict(p.get("checkpoint") or {})
     if p.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = p["checkpoint_id"]
@@ -48,6 +51,8 @@ def _kwargs(p: dict[str, Any], temporary: bool) -> dict[str, Any]:
         "temporary": temporary,
         "subgraphs": bool(p.get("stream_subgraphs")),
         "resumable": bool(p.get("stream_resumable")),
+        # A client reads its events as they come: the worker publishes them whoever listens.
+        "streamed": streamed or bool(p.get("stream_resumable")),
         "durability": durability,
         "on_completion": p.get("on_completion") or "delete",
     }
@@ -75,7 +80,7 @@ def _is_resume(p: dict[str, Any]) -> bool:
     return "resume" in (p.get("command") or {})
 
 
-async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
+async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any], *, streamed: bool = False) -> Run:
     """Accept a run: validate, apply the multitask strategy and any answers, queue it. One
     transaction: either the run is queued with everything it claimed, or nothing changed."""
     stateless = thread_id is None
@@ -98,12 +103,12 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
         updated_at=created,
         status="pending",
         metadata={**(p.get("metadata") or {}), "assistant_id": assistant.assistant_id},
-        kwargs=_kwargs(p, stateless),
+        kwargs=_kwargs(p, stateless, streamed),
         multitask_strategy=strategy,
         available_at=available,
         temporary=stateless,
     )
-    stopped: list[tuple[Run, str]] = []
+    stopped: list[tuple[Run, Stopped]] = []
     async with rt.storage.transaction() as tx:
         thread = await tx.get_thread(tid, for_update=True)
         if thread is None:
@@ -133,20 +138,25 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any]) -> Run:
             await tx.supersede_interrupts(tid, run.run_id)
         await tx.insert_run(run)
         await mark_busy(tx, thread, created)
+        tx.notify("work")
         if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
             assistant.assistant_id
         ):
             await tx.merge_thread_metadata(
                 tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
             )
-    rt.broker.open_run(run.run_id, tid, bool(run.kwargs["resumable"]))
     for other, how in stopped:
-        if how == "stopped":
-            rt.broker.run_ended(other.run_id)
-        elif how == "signalled":
-            rt.broker.signal_cancel(other.run_id)
-    rt.broker.work_available()
+        await announce_stop(rt, other, how)
     return run
+
+
+async def announce_stop(rt: Runtime, run: Run, how: Stopped) -> None:
+    """After a stop committed: a run stopped before it started ends its live streams here;
+    a running one's holder is told to look at the cancel request."""
+    if how == "stopped":
+        await rt.broker.end_run(run.run_id, run.thread_id, resumable=bool(run.kwargs.get("resumable")))
+    elif how == "signalled":
+        await rt.broker.signal_cancel(run.run_id)
 
 
 async def get(rt: Runtime, thread_id: str | None, run_id: str) -> Run:
@@ -175,23 +185,25 @@ async def delete(rt: Runtime, thread_id: str, run_id: str) -> None:
 
 
 async def finished(rt: Runtime, run_id: str, signal: asyncio.Future[None] | None = None) -> Run | None:
-    """Wait for a run to end and return it, read from storage (None if it is gone). No
-    polling: the broker's signal says when to look. A caller that just created the run
-    passes the `signal` it registered (rt.broker.watch_run) before anything could end it;
-    the run is then known to be in flight and is not read first."""
-    just_created = signal is not None
-    signal = signal or rt.broker.watch_run(run_id)
+    """Wait for a run to end and return it, read from storage (None if it is gone). The
+    storage's run_ended notice says when to look, from whichever process ended the run; a
+    slow re-read covers a lost notice. A caller that just created the run passes the
+    `signal` it registered (rt.waiters.watch) before anything could end it; the run is then
+    known to be in flight and is not read first."""
+    fresh = signal is not None
+    signal = signal or rt.waiters.watch(run_id)
     try:
-        if not just_created:
-            async with rt.storage.transaction() as tx:
-                run = await tx.get_run(run_id)
-            if run is None or run.status not in INFLIGHT:
-                return run
-        await signal
-        async with rt.storage.transaction() as tx:
-            return await tx.get_run(run_id)
+        while True:
+            if not fresh:
+                async with rt.storage.transaction() as tx:
+                    run = await tx.get_run(run_id)
+                if run is None or run.status not in INFLIGHT:
+                    return run
+            fresh = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(signal), timeout=LOST_NOTICE_REREAD_S)
     finally:
-        rt.broker.unwatch_run(run_id, signal)
+        rt.waiters.unwatch(run_id, signal)
 
 
 def result_of(run: Run | None) -> Any:
@@ -247,10 +259,7 @@ async def cancel(rt: Runtime, thread_id: str, run_id: str, action: CancelAction)
             raise NotFound(NOTHING_TO_CANCEL)
         if how == "stopped":
             await settle_thread(tx, thread_id, now)
-    if how == "stopped":
-        rt.broker.run_ended(run_id)
-    else:
-        rt.broker.signal_cancel(run_id)
+    await announce_stop(rt, run, how)
     return run
 
 

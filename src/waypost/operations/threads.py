@@ -76,13 +76,19 @@ async def delete(rt: Runtime, thread_id: str) -> None:
     """Delete a thread with its runs; a run still executing is told to stop (its worker then
     finds the thread gone and writes nothing back)."""
     async with rt.storage.transaction() as tx:
-        running = [r for r in await tx.inflight_runs(thread_id) if r.status == "running"]
+        inflight = await tx.inflight_runs(thread_id)
+        running = [r for r in inflight if r.status == "running"]
         for run in running:
             await tx.request_cancel(run.run_id, "interrupt")
         if not await tx.delete_thread(thread_id):
             raise not_found(thread_id)
-    for run in running:
-        rt.broker.signal_cancel(run.run_id)
+        for run in inflight:
+            tx.notify("run_ended", run.run_id)  # its waiters find it gone
+    for run in inflight:
+        if run.status == "running":
+            await rt.broker.signal_cancel(run.run_id)
+        else:
+            await rt.broker.end_run(run.run_id, thread_id, resumable=bool(run.kwargs.get("resumable")))
     await rt.storage.checkpointer.adelete_thread(thread_id)
 
 
@@ -178,7 +184,7 @@ async def update_state(
     finally:
         async with rt.storage.transaction() as tx:
             await tx.unlock_thread_state(thread_id)
-        rt.broker.work_available()  # runs queued meanwhile may start now
+            tx.notify("work")  # runs queued meanwhile may start now
     c = new_config["configurable"]
     return {
         "checkpoint": {

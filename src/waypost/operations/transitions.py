@@ -81,6 +81,7 @@ async def stop_run(tx: Tx, run: Run, action: CancelAction, now: str) -> Stopped:
         )
         if done:
             await give_back(tx, run.thread_id, run.run_id)
+            tx.notify("run_ended", run.run_id)
             return "stopped"
     if await tx.request_cancel(run.run_id, action):
         if action == "rollback":
@@ -101,6 +102,8 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str) -> bool:
         applied = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now)
     if not applied:
         return False
+    tx.notify("run_ended", run.run_id)
+    tx.notify("work")  # a run queued behind this one on its thread may start now
     if run.continues_checkpoint:  # only such runs saved writes when claimed
         await tx.discard_saved_writes(run.run_id)
     thread = await tx.get_thread(run.thread_id, for_update=True)

@@ -10,13 +10,18 @@ the state it expects, an answer only claims an unanswered interrupt), so the rul
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread
+
+# Notices between processes, sent by a transaction when it commits: "work" (a run may be
+# claimable), "run_ended" (payload: the run id; its end is recorded, waiters may read it).
+Notice = Literal["work", "run_ended"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,11 @@ class Lease:
 
 
 class Tx(abc.ABC):
+    @abc.abstractmethod
+    def notify(self, channel: Notice, payload: str = "") -> None:
+        """Send a notice to every process's listeners once this transaction commits (none if
+        it rolls back). A notice only says "look": a lost one costs latency, not truth."""
+
     # assistants
     @abc.abstractmethod
     async def put_assistant(self, a: Assistant, *, new_version: bool) -> None:
@@ -241,6 +251,10 @@ class Storage(abc.ABC):
     @property
     @abc.abstractmethod
     def checkpointer(self) -> BaseCheckpointSaver[Any]: ...
+
+    @abc.abstractmethod
+    def listen(self, channel: Notice, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for every notice on `channel`, from any process."""
 
     @property
     def single_process(self) -> bool:

@@ -98,7 +98,6 @@ async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
     execution.assistant = assistant
     if thread is None:  # deleted while queued; the run row went with it
         return
-    rt.broker.open_run(run.run_id, run.thread_id, bool(run.kwargs.get("resumable")))
     k = run.kwargs
     try:
         if assistant is None:
@@ -114,7 +113,8 @@ async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
                 graph_input = None
         shaper = StreamShaper(k["stream_mode"], bool(k.get("subgraphs")), graph.output_channels)
         execution.shaper = shaper
-        streaming = rt.broker.wants_events(run.run_id)
+        events = _Publisher(rt, run)
+        streaming = events.wanted()
         context = {**assistant.context, **(k.get("context") or {})}
         # Streaming a graph with subgraphs: stream theirs too (and drop their parts unless the
         # client asked for them) so interrupts raised inside carry their full `ns`.
@@ -128,14 +128,36 @@ async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
             context=context or None,
         )
         async for event, data in _events(graph, graph_input, config, options, shaper, "events" in k["stream_mode"]):
-            if streaming or rt.broker.wants_events(run.run_id):
-                rt.broker.publish(run.run_id, event, serde.dumps(data))
+            if streaming or events.wanted():
+                await events.publish(event, data)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the graph failed: the run records it, the server carries on
         log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
         execution.error = error_payload(exc)
-        rt.broker.publish(run.run_id, "error", serde.dumps(execution.error))
+        await _Publisher(rt, run).publish("error", execution.error)
+
+
+class _Publisher:
+    """A run's live events into the broker. If the broker fails, the run goes on without
+    them (its subscribers are told by the broker); storage has everything that matters."""
+
+    def __init__(self, rt: Runtime, run: Run) -> None:
+        self.rt, self.run = rt, run
+        self.broken = False
+
+    def wanted(self) -> bool:
+        run = self.run
+        return not self.broken and self.rt.broker.wants_events(
+            run.run_id, run.thread_id, streamed=bool(run.kwargs.get("streamed"))
+        )
+
+    async def publish(self, event: str, data: Any) -> None:
+        try:
+            await self.rt.broker.publish(self.run.run_id, self.run.thread_id, event, serde.dumps(data))
+        except Exception as exc:
+            self.broken = True
+            log.warning("run %s: its live events stop here, the broker failed: %s", self.run.run_id, exc)
 
 
 async def _events(

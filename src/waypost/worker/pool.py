@@ -78,7 +78,7 @@ class Worker:
             if cut:
                 log.warning("%d run(s) were cut off by a stop; they continue from their last checkpoint", cut)
         await self._sweep()
-        self.rt.broker.on_work(self._wake.set)
+        self.rt.storage.listen("work", lambda _: self._wake.set())
         self.rt.broker.on_cancel(self._on_cancel)
         self._wake.set()
         self._background.append(asyncio.create_task(self._loop(), name="waypost-worker"))
@@ -163,7 +163,8 @@ class Worker:
             self._hold(run)
         if requeued:
             log.warning("%d run(s) lost their worker; queued again to continue from their last checkpoint", requeued)
-            self._wake.set()
+            async with self.rt.storage.transaction() as tx:
+                tx.notify("work")  # for every process's workers, this one's included
 
     # holding a run
     def _hold(self, run: Run) -> None:
@@ -261,9 +262,15 @@ class Worker:
                     return
             if thread_gone:  # deleted while running: drop what the run wrote meanwhile
                 await rt.storage.checkpointer.adelete_thread(run.thread_id)
-            rt.broker.run_ended(run.run_id)
+            await self._end_stream(run)
             return
         await self._after(run, end)
+
+    async def _end_stream(self, run: Run) -> None:
+        try:
+            await self.rt.broker.end_run(run.run_id, run.thread_id, resumable=bool(run.kwargs.get("resumable")))
+        except Exception as exc:  # the end is recorded; only live followers miss it
+            log.warning("run %s: could not end its live stream: %s", run.run_id, exc)
 
     async def _after(self, run: Run, end: RunEnd) -> None:
         rt = self.rt
@@ -271,7 +278,9 @@ class Worker:
             async with rt.storage.transaction() as tx:
                 await tx.delete_thread(run.thread_id, keep_runs=True)
             await rt.storage.checkpointer.adelete_thread(run.thread_id)
-        rt.broker.publish_thread(run.thread_id, "metadata", serde.dumps({"status": "run_done", "run_id": run.run_id}))
-        rt.broker.run_ended(run.run_id)
+        await self._end_stream(run)
+        with contextlib.suppress(Exception):  # thread followers are told if the broker is up
+            done = serde.dumps({"status": "run_done", "run_id": run.run_id})
+            await rt.broker.publish_thread(run.thread_id, "metadata", done)
         if run.kwargs.get("webhook") and not end.rolled_back:
             self.webhooks.send(run.kwargs["webhook"], webhook_payload(run, end.status, end.output, run.updated_at))

@@ -15,7 +15,8 @@ import fcntl
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +24,7 @@ from typing import IO, Any
 from waypost import serde
 from waypost.errors import ConfigError, StorageError
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread, now_iso
-from waypost.storage.base import AssistantFilter, Lease, Page, Storage, ThreadFilter, ThreadState, Tx
+from waypost.storage.base import AssistantFilter, Lease, Notice, Page, Storage, ThreadFilter, ThreadState, Tx
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite.saver import LoopSqliteSaver
 
@@ -144,6 +145,10 @@ class SqliteTx(Tx):
         self._q = queries
         self._writes = writes
         self.begun = False
+        self.notices: list[tuple[Notice, str]] = []
+
+    def notify(self, channel: Notice, payload: str = "") -> None:
+        self.notices.append((channel, payload))
 
     def _begin(self) -> None:
         if not self.begun:
@@ -466,6 +471,7 @@ class SqliteStorage(Storage):
         self._saver_conn: sqlite3.Connection | None = None
         self._saver: LoopSqliteSaver | None = None
         self._owner: IO[bytes] | None = None
+        self._listeners: dict[Notice, list[Callable[[str], None]]] = defaultdict(list)
 
     async def __aenter__(self) -> SqliteStorage:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -517,6 +523,14 @@ class SqliteStorage(Storage):
             else:
                 if tx.begun:
                     self._conn.execute("COMMIT")
+        # After the commit and outside the lock: listeners may start transactions themselves.
+        loop = asyncio.get_running_loop()
+        for channel, payload in tx.notices:
+            for callback in self._listeners[channel]:
+                loop.call_soon(callback, payload)
+
+    def listen(self, channel: Notice, callback: Callable[[str], None]) -> None:
+        self._listeners[channel].append(callback)  # one process: its own notices are all there are
 
     @property
     def single_process(self) -> bool:
