@@ -1,25 +1,19 @@
-"""The ASGI app. Its lifespan composes storage, graphs, broker and worker with an
-AsyncExitStack, so shutdown runs in reverse order."""
+"""The ASGI app: the API's routers, and a lifespan that runs the process's services."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from waypost import __version__
 from waypost.api import assistants, errors, meta, runs, streams, threads
 from waypost.api.limits import BodyLimit
-from waypost.broker import MemoryBroker
 from waypost.graphs import GraphRegistry, load_graphs
-from waypost.operations.assistants import register_system_assistants
-from waypost.runtime import Runtime
+from waypost.services import services
 from waypost.settings import Settings
-from waypost.storage import open_storage
-from waypost.worker.pool import Worker
-from waypost.worker.webhooks import WebhookSender
 
 log = logging.getLogger("waypost")
 
@@ -29,16 +23,8 @@ def create_app(settings: Settings, graphs: GraphRegistry | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            registry = graphs or load_graphs(settings.config_path)
-            storage = await stack.enter_async_context(open_storage(settings.database_url))
-            registry.attach(storage.checkpointer)
-            broker = await stack.enter_async_context(MemoryBroker())
-            rt = Runtime(settings=settings, storage=storage, graphs=registry, broker=broker)
-            storage.listen("run_ended", rt.waiters.ended)
-            await register_system_assistants(rt)
-            webhooks = await stack.enter_async_context(WebhookSender(f"http://{settings.host}:{settings.port}"))
-            await stack.enter_async_context(Worker(rt, settings.workers, webhooks, grace_s=settings.drain_seconds))
+        registry = graphs or load_graphs(settings.config_path)
+        async with services(settings, registry) as rt:
             app.state.runtime = rt
             log.info("waypost %s serving graphs %s", __version__, ", ".join(registry.specs))
             yield

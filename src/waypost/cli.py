@@ -1,16 +1,20 @@
-"""The command line: `waypost serve` and `waypost migrate`. Sync at the edge; async inside."""
+"""The command line: `waypost serve`, `waypost worker` and `waypost migrate`. Sync at the edge;
+async inside."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import signal
 import socket
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from waypost import __version__
 from waypost.errors import ConfigError, WaypostError
-from waypost.settings import DEFAULT_CONFIG, DEFAULT_HOST, DEFAULT_PORT, Settings
+from waypost.logs import configure as configure_logs
+from waypost.settings import DEFAULT_CONFIG, DEFAULT_HOST, DEFAULT_PORT, LOG_FORMATS, Settings
 
 EXIT_USAGE = 2
 
@@ -22,29 +26,55 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"waypost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", help=f"langgraph.json to serve [env WAYPOST_CONFIG; default ./{DEFAULT_CONFIG}]")
+    def database(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--database-url",
-            help="sqlite:///path [env WAYPOST_DATABASE_URL; default sqlite:///./.waypost/waypost.sqlite]",
+            help="sqlite:///path or postgresql://... [env WAYPOST_DATABASE_URL; "
+            "default sqlite:///./.waypost/waypost.sqlite, relative to the working directory]",
         )
 
+    def runs(p: argparse.ArgumentParser) -> None:
+        """What a process that executes runs (or serves them) is told."""
+        p.add_argument("--config", help=f"langgraph.json to serve [env WAYPOST_CONFIG; default ./{DEFAULT_CONFIG}]")
+        database(p)
+        p.add_argument(
+            "--redis-url",
+            help="redis://... carrying live streams and cancel signals between processes (scaled mode) "
+            "[env WAYPOST_REDIS_URL; default: in memory, one process]",
+        )
+        p.add_argument("--workers", type=int, help="runs executed at once [env WAYPOST_WORKERS; default 32]")
+        p.add_argument(
+            "--drain-seconds",
+            type=float,
+            help="on SIGTERM, how long running runs may take to finish before they are handed back to the queue "
+            "[env WAYPOST_DRAIN_SECONDS; default 10]",
+        )
+        p.add_argument(
+            "--lease-seconds",
+            type=float,
+            help="a run's lease, renewed every third of it; a dead process's runs are taken over once it lapses "
+            "[env WAYPOST_LEASE_SECONDS; default 6]",
+        )
+        p.add_argument(
+            "--db-pool-size", type=int, help="PostgreSQL connections per process [env WAYPOST_DB_POOL_SIZE; default 20]"
+        )
+        p.add_argument("--log-format", choices=LOG_FORMATS, help="log lines as text or JSON [env WAYPOST_LOG_FORMAT]")
+
     serve = sub.add_parser("serve", help="serve the graphs over the LangGraph Agent Server API")
-    common(serve)
+    runs(serve)
     serve.add_argument("--host", help=f"interface to listen on [env WAYPOST_HOST; default {DEFAULT_HOST}]")
     serve.add_argument("--port", type=int, help=f"port to listen on [env WAYPOST_PORT; default {DEFAULT_PORT}]")
-    serve.add_argument("--workers", type=int, help="runs executed at once [env WAYPOST_WORKERS; default 32]")
     serve.add_argument(
-        "--drain-seconds",
-        type=float,
-        help="on SIGTERM, how long running runs may take to finish before they are handed back to the queue "
-        "[env WAYPOST_DRAIN_SECONDS; default 10]",
+        "--no-worker",
+        action="store_true",
+        help="serve the API only; runs are executed by `waypost worker` processes (PostgreSQL only)",
     )
 
+    worker = sub.add_parser("worker", help="execute runs only, no HTTP (PostgreSQL only)")
+    runs(worker)
+
     migrate = sub.add_parser("migrate", help="apply the database schema migrations and exit")
-    migrate.add_argument(
-        "--database-url", help="sqlite:///path [env WAYPOST_DATABASE_URL; default sqlite:///./.waypost/waypost.sqlite]"
-    )
+    database(migrate)
     return parser
 
 
@@ -70,21 +100,39 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _settings(args: argparse.Namespace, **mode: bool) -> Settings:
+    flags = {
+        name: getattr(args, key, None)
+        for name, key in (
+            ("config_path", "config"),
+            ("host", "host"),
+            ("port", "port"),
+            ("database_url", "database_url"),
+            ("redis_url", "redis_url"),
+            ("workers", "workers"),
+            ("drain_seconds", "drain_seconds"),
+            ("lease_seconds", "lease_seconds"),
+            ("db_pool_size", "db_pool_size"),
+            ("log_format", "log_format"),
+        )
+    }
+    settings = Settings.build(**flags, **mode)
+    if not settings.scaled and not (settings.run_api and settings.run_worker):
+        raise ConfigError(
+            "API-only and worker-only processes share a PostgreSQL database (--database-url postgresql://...); "
+            "with SQLite, `waypost serve` runs both"
+        )
+    configure_logs(settings.log_level, settings.log_format)
+    return settings
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from waypost.app import create_app
     from waypost.graphs import load_graphs
 
-    settings = Settings.build(
-        config=args.config,
-        host=args.host,
-        port=args.port,
-        database_url=args.database_url,
-        workers=args.workers,
-        drain_seconds=args.drain_seconds,
-    )
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(args, run_worker=not args.no_worker)
     graphs = load_graphs(settings.config_path)  # fail fast, before binding, on a broken config
     sock = _bind(settings.host, settings.port)  # before the database: a failed start creates nothing
     try:
@@ -95,14 +143,45 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, graphs)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
+    role = "" if settings.run_worker else " (API only)"
     print(
-        f"waypost {__version__}: serving {', '.join(graphs.specs)} on http://{settings.host}:{settings.port}",
+        f"waypost {__version__}: serving {', '.join(graphs.specs)} on http://{settings.host}:{settings.port}{role}",
         flush=True,
     )
     server.run(sockets=[sock])  # on uvicorn's loop (uvloop when installed)
     if not server.started:
         return _fail("startup failed; the log above says why")
     return 0
+
+
+def _work(args: argparse.Namespace) -> int:
+    from waypost.graphs import load_graphs
+    from waypost.services import services
+
+    settings = _settings(args, run_api=False)
+    graphs = load_graphs(settings.config_path)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with services(settings, graphs):
+            print(f"waypost {__version__}: worker executing runs of {', '.join(graphs.specs)}", flush=True)
+            await stop.wait()  # then the services close: the worker drains
+
+    _run_loop(run())
+    return 0
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed, as uvicorn does for `serve`."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 async def _check_database(database_url: str) -> None:
@@ -117,7 +196,7 @@ async def _check_database(database_url: str) -> None:
 def _migrate(args: argparse.Namespace) -> int:
     from waypost.storage import open_storage
 
-    settings = Settings.build(config="-", database_url=args.database_url)
+    settings = Settings.build(database_url=args.database_url)
 
     async def run() -> list[str]:
         async with open_storage(settings.database_url) as storage:
@@ -133,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "worker":
+            return _work(args)
         return _migrate(args)
     except WaypostError as exc:
         return _fail(exc.message)

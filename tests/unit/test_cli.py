@@ -3,6 +3,7 @@ settings from flags or WAYPOST_* variables."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -123,3 +124,37 @@ def test_database_held_through_a_symlink_or_a_hard_link(tmp_path: Path) -> None:
         assert httpx.get(first.url + "/ok").json() == {"ok": True}
     finally:
         first.stop()
+
+
+def test_api_only_and_worker_only_need_postgresql(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    for args in (("serve", "--no-worker"), ("worker",)):
+        result = waypost(*args, "--config", str(SEED_CONFIG), "--database-url", url)
+        assert_one_line_failure(result, "PostgreSQL")
+    assert not (tmp_path / "db.sqlite").exists()
+
+
+def test_bad_setting_values_are_one_line(tmp_path: Path) -> None:
+    result = waypost("serve", "--config", str(SEED_CONFIG), env={"WAYPOST_LEASE_SECONDS": "soon"})
+    assert_one_line_failure(result, "WAYPOST_LEASE_SECONDS")
+    result = waypost("serve", "--config", str(SEED_CONFIG), "--workers", "0")
+    assert_one_line_failure(result, "workers must be positive")
+    result = waypost("serve", "--config", str(SEED_CONFIG), env={"WAYPOST_LOG_FORMAT": "xml"})
+    assert_one_line_failure(result, "WAYPOST_LOG_FORMAT")
+
+
+def test_json_logs_carry_run_and_thread_ids(tmp_path: Path) -> None:
+    server = ServerProcess(
+        config=SEED_CONFIG, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log",
+        extra_args=["--log-format", "json"], extra_env={"WAYPOST_LOG_LEVEL": "debug"},
+    ).start()
+    try:
+        thread = httpx.post(server.url + "/threads", json={}).json()
+        httpx.post(f"{server.url}/threads/{thread['thread_id']}/runs/wait",
+                   json={"assistant_id": "agent", "input": {"some_text": "x"}}, timeout=30)
+    finally:
+        server.stop()
+    entries = [json.loads(line) for line in (tmp_path / "log").read_text().splitlines() if line.startswith("{")]
+    claimed = [e for e in entries if e["message"].endswith("claimed")]
+    assert claimed and claimed[0]["thread_id"] == thread["thread_id"] and claimed[0]["run_id"], entries
+    assert {"time", "level", "logger", "message"} <= set(claimed[0])

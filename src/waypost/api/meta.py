@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import version
 
 from fastapi import APIRouter, Request
@@ -11,13 +12,21 @@ from waypost import __version__
 from waypost.api.http import Flag, json_response, runtime
 
 router = APIRouter(tags=["meta"])
+log = logging.getLogger("waypost.api")
 
 
 @router.get("/ok")
 @router.get("/", include_in_schema=False)
 async def ok(request: Request, check_db: Flag = False) -> Response:
+    """Liveness; with check_db=1 also the database and the broker (503 naming the one down)."""
     if check_db:
-        await runtime(request).storage.ping()
+        rt = runtime(request)
+        for name, ping in (("database", rt.storage.ping), ("broker", rt.broker.ping)):
+            try:
+                await ping()
+            except Exception as exc:
+                log.warning("/ok?check_db: the %s is not reachable: %s", name, exc)
+                return json_response({"detail": f"the {name} is not reachable"}, status_code=503)
     return json_response({"ok": True})
 
 

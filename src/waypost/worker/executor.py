@@ -15,6 +15,7 @@ from langgraph.pregel._task_status import read_task_statuses
 from langgraph.types import Command, Send, _interrupt_id
 
 from waypost import serde
+from waypost.logs import run_context
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, RunEnd, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
 from waypost.runtime import Runtime
@@ -133,7 +134,9 @@ async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the graph failed: the run records it, the server carries on
-        log.info("run %s failed: %s: %s", run.run_id, type(exc).__name__, exc)
+        log.info(
+            "run %s failed: %s: %s", run.run_id, type(exc).__name__, exc, extra=run_context(run.run_id, run.thread_id)
+        )
         execution.error = error_payload(exc)
         await _Publisher(rt, run).publish("error", execution.error)
 
@@ -157,7 +160,13 @@ class _Publisher:
             await self.rt.broker.publish(self.run.run_id, self.run.thread_id, event, serde.dumps(data))
         except Exception as exc:
             self.broken = True
-            log.warning("run %s: its live events stop here, the broker failed: %s", self.run.run_id, exc)
+            run = self.run
+            log.warning(
+                "run %s: its live events stop here, the broker failed: %s",
+                run.run_id,
+                exc,
+                extra=run_context(run.run_id, run.thread_id),
+            )
 
 
 async def _events(

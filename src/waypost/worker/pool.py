@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from waypost import serde
+from waypost.logs import run_context
 from waypost.models import CancelAction, Run, RunEnd, now_iso
 from waypost.operations.transitions import record_end
 from waypost.runtime import Runtime
@@ -159,7 +160,11 @@ class Worker:
         async with self.rt.storage.transaction() as tx:
             requeued, taken = await tx.expire_leases(self.worker_id)
         for run in taken:
-            log.warning("run %s: its worker stopped while a cancel was pending; ending it here", run.run_id)
+            log.warning(
+                "run %s: its worker stopped while a cancel was pending; ending it here",
+                run.run_id,
+                extra=run_context(run.run_id, run.thread_id),
+            )
             self._hold(run)
         if requeued:
             log.warning("%d run(s) lost their worker; queued again to continue from their last checkpoint", requeued)
@@ -173,6 +178,11 @@ class Worker:
             held.wake.set()
         self._held[run.run_id] = held
         self._tasks[run.run_id] = asyncio.create_task(self._run(held), name=f"run-{run.run_id}")
+        log.debug(
+            "run %s claimed",
+            run.run_id,
+            extra=run_context(run.run_id, run.thread_id, attempt=run.attempt, worker_id=self.worker_id),
+        )
 
     async def _run(self, held: _Held) -> None:
         run = held.run
@@ -181,7 +191,9 @@ class Worker:
             if end is not None:
                 await self._record(held, end)
         except Exception:
-            log.exception("run %s: the worker failed while holding it", run.run_id)
+            log.exception(
+                "run %s: the worker failed while holding it", run.run_id, extra=run_context(run.run_id, run.thread_id)
+            )
         finally:
             self._held.pop(run.run_id, None)
             self._tasks.pop(run.run_id, None)
@@ -214,12 +226,18 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
         if held.lost:
-            log.warning("run %s: lease lost; leaving it to whoever holds it now", run.run_id)
+            log.warning(
+                "run %s: lease lost; leaving it to whoever holds it now",
+                run.run_id,
+                extra=run_context(run.run_id, run.thread_id, attempt=run.attempt),
+            )
             return None
         if held.shutdown and held.cancel is None:
             async with self.rt.storage.transaction() as tx:
                 await tx.release_run(run.run_id, run.attempt, self.worker_id)
-            log.info("run %s handed back to the queue on shutdown", run.run_id)
+            log.info(
+                "run %s handed back to the queue on shutdown", run.run_id, extra=run_context(run.run_id, run.thread_id)
+            )
             return None
         return await conclude(self.rt, run, execution, held.cancel)
 
@@ -239,7 +257,11 @@ class Worker:
             try:
                 await self._read_cancel(held)
             except Exception:
-                log.exception("run %s: renewing its lease failed", held.run.run_id)
+                log.exception(
+                    "run %s: renewing its lease failed",
+                    held.run.run_id,
+                    extra=run_context(held.run.run_id, held.run.thread_id),
+                )
                 if time.monotonic() - held.renewed_at > self.lease_s:
                     held.lost = True  # another process may take it over now: stop
             if held.cancel is not None or held.lost:
@@ -270,7 +292,12 @@ class Worker:
         try:
             await self.rt.broker.end_run(run.run_id, run.thread_id, resumable=bool(run.kwargs.get("resumable")))
         except Exception as exc:  # the end is recorded; only live followers miss it
-            log.warning("run %s: could not end its live stream: %s", run.run_id, exc)
+            log.warning(
+                "run %s: could not end its live stream: %s",
+                run.run_id,
+                exc,
+                extra=run_context(run.run_id, run.thread_id),
+            )
 
     async def _after(self, run: Run, end: RunEnd) -> None:
         rt = self.rt

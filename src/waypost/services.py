@@ -1,0 +1,44 @@
+"""What a Waypost process runs, composed once: storage, broker, graphs, the system
+assistants and, unless the process serves the API only, the worker. Every part is an async
+context manager on one AsyncExitStack, so shutdown runs in reverse: the worker drains first.
+Both `waypost serve` (the app's lifespan) and `waypost worker` start it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from waypost.broker import open_broker
+from waypost.graphs import GraphRegistry
+from waypost.operations.assistants import register_system_assistants
+from waypost.runtime import Runtime
+from waypost.settings import Settings
+from waypost.storage import open_storage
+from waypost.worker.pool import Worker
+from waypost.worker.webhooks import WebhookSender
+
+log = logging.getLogger("waypost")
+
+
+@asynccontextmanager
+async def services(settings: Settings, graphs: GraphRegistry) -> AsyncIterator[Runtime]:
+    async with AsyncExitStack() as stack:
+        storage = await stack.enter_async_context(open_storage(settings.database_url))
+        graphs.attach(storage.checkpointer)
+        broker = await stack.enter_async_context(open_broker(settings.redis_url))
+        rt = Runtime(settings=settings, storage=storage, graphs=graphs, broker=broker)
+        storage.listen("run_ended", rt.waiters.ended)
+        await register_system_assistants(rt)
+        if settings.scaled and settings.redis_url is None:
+            log.warning(
+                "PostgreSQL without Redis: live streams and cancel signals stay within each process; "
+                "run one process, or give every process the same --redis-url"
+            )
+        if settings.run_worker:
+            webhooks = await stack.enter_async_context(WebhookSender(f"http://{settings.host}:{settings.port}"))
+            worker = Worker(
+                rt, settings.workers, webhooks, lease_s=settings.lease_seconds, grace_s=settings.drain_seconds
+            )
+            await stack.enter_async_context(worker)
+        yield rt
