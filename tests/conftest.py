@@ -8,31 +8,43 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from tests.backends import SERVER_BACKENDS, Backend
 from tests.markers import Markers
 from tests.serverproc import SEED_CONFIG, TEST_GRAPHS_CONFIG, ServerProcess
 
 
-def _server(tmp_path_factory: pytest.TempPathFactory, config: Path, name: str) -> Iterator[ServerProcess]:
-    folder = tmp_path_factory.mktemp(name)
-    server = ServerProcess(
-        config=config, database_url=f"sqlite:///{folder / 'waypost.sqlite'}", log_path=folder / "waypost.log"
-    ).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def _server(
+    tmp_path_factory: pytest.TempPathFactory, config: Path, name: str, backend: Backend
+) -> Iterator[ServerProcess]:
+    if reason := backend.unavailable():
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp(f"{name}-{backend.name}")
+    with backend.place(folder) as place:
+        server = ServerProcess(
+            config=config, database_url=place.database_url, extra_args=place.args, log_path=folder / "waypost.log"
+        ).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session", params=SERVER_BACKENDS, ids=lambda b: b.name)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Every test that talks to a shared server runs on SQLite and on PostgreSQL + Redis."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")
-def seed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`waypost serve` on the seed example (graph `agent`), one per session."""
-    yield from _server(tmp_path_factory, SEED_CONFIG, "seed")
+def seed_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[ServerProcess]:
+    """`waypost serve` on the seed example (graph `agent`), one per session and backend."""
+    yield from _server(tmp_path_factory, SEED_CONFIG, "seed", backend)
 
 
 @pytest.fixture(scope="session")
-def graphs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def graphs_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[ServerProcess]:
     """`waypost serve` on tests/graphs (agent, double, parallel, subgraph, static_bp, ...)."""
-    yield from _server(tmp_path_factory, TEST_GRAPHS_CONFIG, "graphs")
+    yield from _server(tmp_path_factory, TEST_GRAPHS_CONFIG, "graphs", backend)
 
 
 @pytest.fixture

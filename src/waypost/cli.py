@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
             help="redis://... carrying live streams and cancel signals between processes (scaled mode) "
             "[env WAYPOST_REDIS_URL; default: in memory, one process]",
         )
+        p.add_argument(
+            "--redis-prefix", help="prefix of Waypost's Redis keys and channels [env WAYPOST_REDIS_PREFIX; default waypost:]"
+        )
         p.add_argument("--workers", type=int, help="runs executed at once [env WAYPOST_WORKERS; default 32]")
         p.add_argument(
             "--drain-seconds",
@@ -109,6 +112,7 @@ def _settings(args: argparse.Namespace, **mode: bool) -> Settings:
             ("port", "port"),
             ("database_url", "database_url"),
             ("redis_url", "redis_url"),
+            ("redis_prefix", "redis_prefix"),
             ("workers", "workers"),
             ("drain_seconds", "drain_seconds"),
             ("lease_seconds", "lease_seconds"),

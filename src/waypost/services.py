@@ -26,7 +26,7 @@ async def services(settings: Settings, graphs: GraphRegistry) -> AsyncIterator[R
     async with AsyncExitStack() as stack:
         storage = await stack.enter_async_context(open_storage(settings.database_url))
         graphs.attach(storage.checkpointer)
-        broker = await stack.enter_async_context(open_broker(settings.redis_url))
+        broker = await stack.enter_async_context(open_broker(settings.redis_url, settings.redis_prefix))
         rt = Runtime(settings=settings, storage=storage, graphs=graphs, broker=broker)
         storage.listen("run_ended", rt.waiters.ended)
         await register_system_assistants(rt)

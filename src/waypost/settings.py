@@ -34,6 +34,8 @@ class Settings:
     database_url: str = ""
     # Redis for live streams and cancel signals between processes; None: in memory (one process).
     redis_url: str | None = None
+    # Prefix of every Redis key and channel, so deployments can share one Redis.
+    redis_prefix: str = "waypost:"
     # How many runs one process executes at once. A run waiting for a human is not counted:
     # it has ended, and only its rows remain.
     workers: int = DEFAULT_WORKERS
@@ -106,6 +108,7 @@ _SOURCES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "port": ("WAYPOST_PORT", int),
     "database_url": ("WAYPOST_DATABASE_URL", str),
     "redis_url": ("WAYPOST_REDIS_URL", str),
+    "redis_prefix": ("WAYPOST_REDIS_PREFIX", str),
     "workers": ("WAYPOST_WORKERS", int),
     "drain_seconds": ("WAYPOST_DRAIN_SECONDS", float),
     "lease_seconds": ("WAYPOST_LEASE_SECONDS", float),

@@ -7,7 +7,7 @@ from waypost.broker.memory import MemoryBroker
 from waypost.errors import ConfigError
 
 
-def open_broker(redis_url: str | None) -> Broker:
+def open_broker(redis_url: str | None, prefix: str = "waypost:") -> Broker:
     """The broker for a Redis URL, or the in-memory one without; enter it (async with)."""
     if redis_url is None:
         return MemoryBroker()
