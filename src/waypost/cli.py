@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
             "[env WAYPOST_REDIS_URL; default: in memory, one process]",
         )
         p.add_argument(
-            "--redis-prefix", help="prefix of Waypost's Redis keys and channels [env WAYPOST_REDIS_PREFIX; default waypost:]"
+            "--redis-prefix",
+            help="prefix of Waypost's Redis keys and channels [env WAYPOST_REDIS_PREFIX; default waypost:]",
         )
         p.add_argument("--workers", type=int, help="runs executed at once [env WAYPOST_WORKERS; default 32]")
         p.add_argument(
