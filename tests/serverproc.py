@@ -175,3 +175,41 @@ class ServerProcess(LocalServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class WorkerProcess(LocalServer):
+    """`waypost worker`: runs only, no HTTP. Ready once it says so in its log."""
+
+    READY_LINE = "worker executing runs"
+
+    def __init__(
+        self,
+        config: Path,
+        database_url: str,
+        *,
+        extra_args: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WAYPOST_") and k not in _SECRET_KEYS}
+        env.update(extra_env or {})
+        argv = [
+            *(sys.executable, "-m", "waypost", "worker", "--config", str(config)),
+            *("--database-url", database_url),
+            *extra_args,
+        ]
+        super().__init__(argv, ready_url="", log_path=log_path, env=env)
+
+    def wait_ready(self, timeout_s: float = 30.0) -> object:
+        proc = self.proc
+        assert proc is not None, "not started"
+
+        def said() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {proc.returncode}:\n{self.log_tail()}")
+            return self.READY_LINE in (self.log_path.read_text(errors="replace") if self.log_path else "")
+
+        try:
+            return eventually_sync(said, bool, within=timeout_s, what="the worker starting", explain=self.log_tail)
+        except AssertionError as exc:
+            raise RuntimeError(str(exc)) from None

@@ -99,6 +99,7 @@ class Worker:
         await asyncio.gather(*self._background, return_exceptions=True)
         tasks = list(self._tasks.values())
         if tasks:
+            log.info("draining: %d running run(s) may finish within %.0fs", len(tasks), self.grace_s)
             await asyncio.wait(tasks, timeout=self.grace_s)
         for held in self._held.values():
             held.shutdown = True
