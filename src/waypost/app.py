@@ -11,22 +11,23 @@ from fastapi import FastAPI
 from waypost import __version__
 from waypost.api import assistants, errors, meta, runs, streams, threads
 from waypost.api.limits import BodyLimit
-from waypost.graphs import GraphRegistry, load_graphs
+from waypost.project import Project, load_project
 from waypost.services import services
 from waypost.settings import Settings
 
 log = logging.getLogger("waypost")
 
 
-def create_app(settings: Settings, graphs: GraphRegistry | None = None) -> FastAPI:
-    """Build the app. `graphs` may be pre-loaded (the CLI does, to fail fast on bad configs)."""
+def create_app(settings: Settings, project: Project | None = None) -> FastAPI:
+    """Build the app. `project` is normally pre-loaded (the CLI does, to fail fast on bad
+    configs); without it the routes are the defaults and the config loads at start."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = graphs or load_graphs(settings.config_path)
-        async with services(settings, registry) as rt:
+        loaded = project or load_project(settings)
+        async with services(settings, loaded) as rt:
             app.state.runtime = rt
-            log.info("waypost %s serving graphs %s", __version__, ", ".join(registry.specs))
+            log.info("waypost %s serving graphs %s", __version__, ", ".join(loaded.graphs.specs))
             yield
 
     app = FastAPI(title="Waypost", version=__version__, lifespan=lifespan)

@@ -6,19 +6,30 @@ HTTP status it maps to. Driver errors are wrapped at the storage boundary, never
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class WaypostError(Exception):
     code = "waypost_error"
     status = 500
     default_message = "Internal error"
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, headers: Mapping[str, str] | None = None) -> None:
         self.message = message or self.default_message
+        self.headers = dict(headers or {})
         super().__init__(self.message)
 
 
 class BadRequest(WaypostError):
     code, status, default_message = "bad_request", 400, "Bad request"
+
+
+class Unauthorized(WaypostError):
+    code, status, default_message = "unauthorized", 401, "Unauthorized"
+
+
+class Forbidden(WaypostError):
+    code, status, default_message = "forbidden", 403, "Forbidden"
 
 
 class NotFound(WaypostError):

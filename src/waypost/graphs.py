@@ -8,16 +8,12 @@ Graphs are compiled by the user without a checkpointer; Waypost attaches its own
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
-import json
 import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -25,7 +21,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
+from waypost.config import ServerConfig
 from waypost.errors import ConfigError, InvalidInput
+from waypost.imports import load_object
 
 # The namespace the official server derives system assistant ids from (API-CONTRACT §1).
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -93,22 +91,10 @@ class GraphRegistry:
         return await spec.build(config or {}, self.checkpointer)
 
 
-def load_config(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        config = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(config, dict) or not isinstance(config.get("graphs"), dict) or not config["graphs"]:
-        raise ConfigError(f'{path}: expected an object with a non-empty "graphs" map')
-    return config
-
-
-def _apply_env(config: dict[str, Any], base: Path) -> None:
-    env = config.get("env")
+def _apply_env(config: ServerConfig) -> None:
+    env = config.env
     if isinstance(env, str):  # a .env file path
-        env_path = (base / env).resolve()
+        env_path = (config.base / env).resolve()
         if not env_path.is_file():
             raise ConfigError(f"env file not found: {env_path}")
         pairs: dict[str, str] = {}
@@ -122,49 +108,27 @@ def _apply_env(config: dict[str, Any], base: Path) -> None:
         os.environ.setdefault(str(key), str(value))  # the real environment wins
 
 
-def _import_attr(graph_id: str, ref: str, base: Path) -> Any:
-    target, sep, attr = ref.rpartition(":")
-    if not sep or not target or not attr:
-        raise ConfigError(f'graph {graph_id!r}: expected "./file.py:attr", got {ref!r}')
-    try:
-        if target.endswith(".py") or "/" in target:
-            file = (base / target).resolve()
-            if not file.is_file():
-                raise ConfigError(f"graph {graph_id!r}: file not found: {file}")
-            module_name = f"waypost_graphs.{graph_id}"
-            spec = importlib.util.spec_from_file_location(module_name, file)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(target)
-    except ConfigError:
-        raise
-    except Exception as exc:  # any import-time failure is the user's graph code
-        raise ConfigError(f"graph {graph_id!r} ({ref}) failed to import: {type(exc).__name__}: {exc}") from None
-    if not hasattr(module, attr):
-        raise ConfigError(f"graph {graph_id!r}: {target} has no attribute {attr!r}")
-    return getattr(module, attr)
-
-
-def load_graphs(path: Path) -> GraphRegistry:
-    config = load_config(path)
-    base = path.parent
-    for dep in config.get("dependencies") or []:
-        if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
-            dep_path = str((base / dep).resolve())
+def prepare_imports(config: ServerConfig) -> None:
+    """Local dependency folders on the import path and the config's env applied, before any
+    of the config's modules (graphs, auth, app) is imported."""
+    for dep in config.dependencies:
+        if dep.startswith((".", "/")):
+            dep_path = str((config.base / dep).resolve())
             if dep_path not in sys.path:
                 sys.path.insert(0, dep_path)
-    _apply_env(config, base)
+    _apply_env(config)
+
+
+def load_graphs(config: ServerConfig) -> GraphRegistry:
+    prepare_imports(config)
     specs: dict[str, GraphSpec] = {}
-    for graph_id, entry in config["graphs"].items():
+    for graph_id, entry in config.graphs.items():
         ref, description = entry, None
         if isinstance(entry, dict):
             ref, description = entry.get("path"), entry.get("description")
         if not isinstance(ref, str):
             raise ConfigError(f'graph {graph_id!r}: expected a "./file.py:attr" string')
-        obj = _import_attr(graph_id, ref, base)
+        obj = load_object(ref, config.base, f"graph {graph_id!r}", f"waypost_graphs.{graph_id}")
         if isinstance(obj, (Pregel, StateGraph)):
             specs[graph_id] = GraphSpec(graph_id, _compiled(graph_id, obj), None, description)
         elif callable(obj):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from waypost.auth.engine import NoAuth, Policy
 from waypost.broker import Broker
+from waypost.config import ServerConfig
 from waypost.graphs import GraphRegistry
 from waypost.settings import Settings
 from waypost.storage.base import Storage
@@ -21,4 +23,6 @@ class Runtime:
     storage: Storage
     graphs: GraphRegistry
     broker: Broker
+    auth: Policy = field(default_factory=NoAuth)
+    config: ServerConfig | None = None
     waiters: RunWaiters = field(default_factory=RunWaiters)

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from waypost.broker import open_broker
-from waypost.graphs import GraphRegistry
 from waypost.operations.assistants import register_system_assistants
+from waypost.project import Project
 from waypost.runtime import Runtime
 from waypost.settings import Settings
 from waypost.storage import open_storage
@@ -22,12 +22,19 @@ log = logging.getLogger("waypost")
 
 
 @asynccontextmanager
-async def services(settings: Settings, graphs: GraphRegistry) -> AsyncIterator[Runtime]:
+async def services(settings: Settings, project: Project) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
         storage = await stack.enter_async_context(open_storage(settings.database_url))
-        graphs.attach(storage.checkpointer)
+        project.graphs.attach(storage.checkpointer)
         broker = await stack.enter_async_context(open_broker(settings.redis_url, settings.redis_prefix))
-        rt = Runtime(settings=settings, storage=storage, graphs=graphs, broker=broker)
+        rt = Runtime(
+            settings=settings,
+            storage=storage,
+            graphs=project.graphs,
+            broker=broker,
+            auth=project.auth,
+            config=project.config,
+        )
         storage.listen("run_ended", rt.waiters.ended)
         await register_system_assistants(rt)
         if settings.scaled and settings.redis_url is None:

@@ -54,6 +54,11 @@ class Settings:
     # What this process does: serve the HTTP API, execute runs, or both (the default).
     run_api: bool = True
     run_worker: bool = True
+    # Built-in authentication for teams without an auth module: requests carry one of these
+    # in x-api-key.
+    api_keys: tuple[str, ...] = ()
+    # Serving a non-loopback address without any authentication must be asked for.
+    allow_unauthenticated: bool = False
 
     @property
     def scaled(self) -> bool:
@@ -75,9 +80,13 @@ class Settings:
                 values[name] = parse(raw)
             except (TypeError, ValueError):
                 raise ConfigError(f"{variable} / --{name.replace('_', '-')}: invalid value {raw!r}") from None
-        for name in ("run_api", "run_worker"):
+        for name in ("run_api", "run_worker", "allow_unauthenticated"):
             if flags.get(name) is not None:
                 values[name] = bool(flags[name])
+        env_keys = os.environ.get("WAYPOST_API_KEYS")
+        keys = flags.get("api_keys") or ([env_keys] if env_keys else [])
+        if keys:
+            values["api_keys"] = read_api_keys(keys)
         values.setdefault("config_path", Path(DEFAULT_CONFIG).resolve())
         values.setdefault("database_url", default_database_url())
         settings = cls(**values)
@@ -96,6 +105,28 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+MIN_API_KEY_LENGTH = 16
+
+
+def read_api_keys(given: list[str]) -> tuple[str, ...]:
+    """Keys from flags or WAYPOST_API_KEYS: each value is a key, a comma-separated list of
+    keys, or the path of a file holding one key per line (so keys need not be in the
+    process's arguments or environment)."""
+    keys: list[str] = []
+    for value in given:
+        path = Path(value)
+        if path.is_file():
+            keys.extend(line.strip() for line in path.read_text().splitlines() if line.strip())
+        else:
+            keys.extend(k.strip() for k in value.split(",") if k.strip())
+    if not keys:
+        raise ConfigError("no API keys found in --api-key / WAYPOST_API_KEYS")
+    short = [k for k in keys if len(k) < MIN_API_KEY_LENGTH]
+    if short:
+        raise ConfigError(f"API keys must be at least {MIN_API_KEY_LENGTH} characters long ({len(short)} is not)")
+    return tuple(keys)
 
 
 def _path(raw: str) -> Path:
