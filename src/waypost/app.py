@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from waypost import __version__
 from waypost.api import assistants, errors, meta, runs, streams, threads
+from waypost.api.authn import Authentication
+from waypost.api.cors import Cors
 from waypost.api.limits import BodyLimit
+from waypost.config import HttpSection
 from waypost.project import Project, load_project
 from waypost.services import services
 from waypost.settings import Settings
@@ -30,9 +34,49 @@ def create_app(settings: Settings, project: Project | None = None) -> FastAPI:
             log.info("waypost %s serving graphs %s", __version__, ", ".join(loaded.graphs.specs))
             yield
 
-    app = FastAPI(title="Waypost", version=__version__, lifespan=lifespan)
+    http = project.config.http if project is not None else HttpSection()
+    meta_on = "meta" not in http.disabled
+    app = FastAPI(
+        title="Waypost",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if meta_on else None,
+        docs_url="/docs" if meta_on else None,
+        redoc_url=None,
+    )
     errors.install(app)
+    groups = {
+        "meta": [meta.router] if meta_on else [meta.liveness],
+        "assistants": [assistants.router],
+        "threads": [threads.router, streams.thread_router],
+        "runs": [runs.router, streams.router],
+    }
+    for group, routers in groups.items():
+        if group not in http.disabled or group == "meta":
+            for router in routers:
+                app.include_router(router)
+    if project is not None and project.app is not None:
+        app.mount("/", project.app)  # after the API's routes: it serves what they do not
+    # Outermost last: CORS answers preflights before anything asks for credentials; requests
+    # are authenticated before their bodies are read.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (meta, assistants, threads, runs, streams):
-        app.include_router(module.router)
+    app.add_middleware(Authentication, router=app.router, custom_routes_open=not http.custom_route_auth)
+    app.add_middleware(Cors, policy=http.cors)
+    if project is not None and project.config.auth is not None and project.config.auth.openapi:
+        _document_security(app, project.config.auth.openapi)
     return app
+
+
+def _document_security(app: FastAPI, security: dict[str, Any]) -> None:
+    """auth.openapi from langgraph.json: the security schemes the OpenAPI document states."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        doc = base()
+        if "securitySchemes" in security:
+            doc.setdefault("components", {})["securitySchemes"] = security["securitySchemes"]
+        if "security" in security:
+            doc["security"] = security["security"]
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

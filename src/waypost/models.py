@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 INFLIGHT = ("pending", "running")
+# Kept with a run for the worker, never shown to clients: who asked, whether it is streamed.
+PRIVATE_KWARGS = frozenset({"auth_user", "streamed"})
 RUN_STATUSES = ("pending", "running", "success", "error", "timeout", "interrupted")
 THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
 
@@ -109,7 +111,7 @@ class Run:
             "updated_at": self.updated_at,
             "status": self.status,
             "metadata": self.metadata,
-            "kwargs": self.kwargs,
+            "kwargs": {k: v for k, v in self.kwargs.items() if k not in PRIVATE_KWARGS},
             "multitask_strategy": self.multitask_strategy,
         }
 
@@ -146,6 +148,7 @@ class PendingInterrupt:
     assistant_id: str | None = None
     graph_id: str | None = None
     answered_at: str | None = None
+    answered_by: str | None = None  # the identity of who answered ("anonymous" without auth)
 
     @property
     def pending(self) -> bool:

@@ -6,7 +6,8 @@ from typing import Any
 
 from tests.storage import factories as f
 from waypost.models import Thread
-from waypost.storage.base import Page, Storage, ThreadFilter, ThreadState
+from waypost.auth.filters import parse
+from waypost.storage.base import AssistantFilter, Page, Storage, ThreadFilter, ThreadState
 
 
 async def _insert(storage: Storage, *threads: Thread) -> None:
@@ -255,3 +256,41 @@ async def test_filters_compare_json_values_exactly(storage: Storage) -> None:
     assert await _ids_matching(storage, values={"ok": 1}) == {one.thread_id}
     # a missing key is not null
     assert await _ids_matching(storage, metadata={"k": None}) == {explicit_null.thread_id}
+
+
+async def test_search_applies_authorization_conditions(storage: Storage) -> None:
+    owned = [
+        f.thread(at=1, metadata={"owner": "alice", "members": ["alice", "bob"]}),
+        f.thread(at=2, metadata={"owner": "alice", "members": ["carol"]}),
+        f.thread(at=3, metadata={"owner": "bob", "members": ["alice", "bob", "dan"]}),
+        f.thread(at=4, metadata={"owner": "alice", "members": "alice"}),  # not a list: never contains
+        f.thread(at=5, metadata={}),
+    ]
+    await _insert(storage, *owned)
+    ids = [t.thread_id for t in owned]
+
+    async def find(raw: dict, **more: object) -> tuple[list[str], int]:
+        async with storage.transaction() as tx:
+            found, total = await tx.search_threads(
+                ThreadFilter(conditions=parse(raw), **more), Page(limit=10, sort_by="created_at", sort_order="asc")
+            )
+        return [t.thread_id for t in found], total
+
+    assert await find({"owner": "alice"}) == ([ids[0], ids[1], ids[3]], 3)
+    assert await find({"owner": {"$eq": "bob"}}) == ([ids[2]], 1)
+    assert await find({"members": {"$contains": "alice"}}) == ([ids[0], ids[2]], 2)
+    assert await find({"members": {"$contains": ["bob", "alice"]}}) == ([ids[0], ids[2]], 2)
+    assert await find({"members": {"$contains": ["bob", "erin"]}}) == ([], 0)
+    assert await find({"owner": "alice", "members": {"$contains": "bob"}}) == ([ids[0]], 1)
+    # ANDed with the caller's own filter, even on the same key
+    assert await find({"owner": "alice"}, metadata={"owner": "bob"}) == ([], 0)
+    assert await find({"owner": 1}) == ([], 0)  # JSON types compare exactly
+
+
+async def test_assistant_search_applies_authorization_conditions(storage: Storage) -> None:
+    mine, theirs = f.assistant(metadata={"owner": "alice"}, at=1), f.assistant(metadata={"owner": "bob"}, at=2)
+    async with storage.transaction() as tx:
+        await tx.put_assistant(mine, new_version=True)
+        await tx.put_assistant(theirs, new_version=True)
+        found, total = await tx.search_assistants(AssistantFilter(conditions=parse({"owner": "alice"})), Page(limit=10))
+    assert ([a.assistant_id for a in found], total) == ([mine.assistant_id], 1)

@@ -12,7 +12,15 @@ from waypost import __version__
 from waypost.api.http import Flag, json_response, runtime
 
 router = APIRouter(tags=["meta"])
+# /ok alone, for http.disable_meta (which also makes it skip its checks).
+liveness = APIRouter(tags=["meta"])
 log = logging.getLogger("waypost.api")
+
+
+@liveness.get("/ok", include_in_schema=False)
+@liveness.get("/", include_in_schema=False)
+async def bare_ok() -> Response:
+    return json_response({"ok": True})
 
 
 @router.get("/ok")

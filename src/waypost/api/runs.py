@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from waypost.api.access import authorize, thread_access
 from waypost.api.http import (
     Flag,
     LimitQuery,
@@ -58,17 +60,48 @@ async def _wait_response(
     return StreamingResponse(body, media_type="application/json", headers=headers)
 
 
+async def accept_run(
+    request: Request, thread_id: str | None, payload: dict[str, Any], *, streamed: bool = False
+) -> Run:
+    """Authorize and create a run: the create_run handler sees the run as langgraph_sdk's
+    Auth types describe it, may refuse it or narrow which thread it may touch, and what it
+    writes into the metadata is kept (and stamped on a thread the run creates)."""
+    before = dict(payload.get("metadata") or {})
+    value: dict[str, Any] = {
+        "thread_id": uuid.UUID(thread_id) if thread_id else None,
+        "assistant_id": payload["assistant_id"],
+        "run_id": None,
+        "status": "pending",
+        "metadata": dict(before),
+        "prevent_insert_if_inflight": payload.get("multitask_strategy") == "reject",
+        "multitask_strategy": payload.get("multitask_strategy") or "enqueue",
+        "if_not_exists": payload.get("if_not_exists") or "reject",
+        "after_seconds": payload.get("after_seconds") or 0,
+        "kwargs": {key: payload.get(key) for key in RUN_KWARGS},
+    }
+    access = await authorize(request, "threads", "create_run", value)
+    metadata = value.get("metadata") or {}
+    stamp = {k: v for k, v in metadata.items() if k not in before or before[k] != v}
+    return await runs.create(
+        runtime(request), thread_id, {**payload, "metadata": metadata}, streamed=streamed, access=access, stamp=stamp
+    )
+
+
+# What a create_run handler sees of the run's arguments.
+RUN_KWARGS = ("input", "command", "config", "context", "stream_mode", "interrupt_before", "interrupt_after", "webhook")
+
+
 @router.post("/threads/{thread_id}/runs", openapi_extra=body_doc(RunCreate))
 async def create_run(thread_id: Uuid, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
-    run = await runs.create(runtime(request), thread_id, _payload(body))
+    run = await accept_run(request, thread_id, _payload(body))
     return json_response(run.as_dict(), headers={"Content-Location": _location(run)})
 
 
 @router.post("/runs", openapi_extra=body_doc(RunCreate))
 async def create_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
-    run = await runs.create(runtime(request), None, _payload(body))
+    run = await accept_run(request, None, _payload(body))
     return json_response(run.as_dict(), headers={"Content-Location": f"/runs/{run.run_id}"})
 
 
@@ -76,7 +109,7 @@ async def create_stateless_run(request: Request) -> Response:
 async def wait_run(thread_id: Uuid, request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
-    run = await runs.create(runtime(request), thread_id, payload)
+    run = await accept_run(request, thread_id, payload)
     return await _wait_response(
         request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel", just_created=True
     )
@@ -86,7 +119,7 @@ async def wait_run(thread_id: Uuid, request: Request) -> Response:
 async def wait_stateless_run(request: Request) -> Response:
     body = await parse_body(request, RunCreate)
     payload = _payload(body)
-    run = await runs.create(runtime(request), None, payload)
+    run = await accept_run(request, None, payload)
     return await _wait_response(
         request, run, cancel_on_disconnect=payload.get("on_disconnect") == "cancel", just_created=True
     )
@@ -98,7 +131,7 @@ async def create_batch(request: Request) -> Response:
     if not isinstance(items, list):
         raise InvalidInput("Request body must be a JSON array of runs")
     bodies = [validate(RunCreate, item) for item in items]
-    created = [await runs.create(runtime(request), None, _payload(b)) for b in bodies]
+    created = [await accept_run(request, None, _payload(b)) for b in bodies]
     return json_response([r.as_dict() for r in created])
 
 
@@ -109,12 +142,14 @@ async def cancel_runs(request: Request, action: CancelAction = "interrupt") -> R
         raise InvalidInput("give either status, or thread_id with run_ids, not both")
     if body.status is None and not (body.thread_id and body.run_ids):
         raise InvalidInput("give status, or thread_id with run_ids")
+    value: dict[str, Any] = {"thread_id": uuid.UUID(body.thread_id) if body.thread_id else None, "action": action}
     await runs.cancel_many(
         runtime(request),
         thread_id=body.thread_id,
         run_ids=body.run_ids,
         status=body.status,
         action=action,
+        access=await authorize(request, "threads", "update", value),
     )
     return Response(status_code=204)
 
@@ -123,25 +158,29 @@ async def cancel_runs(request: Request, action: CancelAction = "interrupt") -> R
 async def list_runs(
     thread_id: Uuid, request: Request, limit: LimitQuery = 10, offset: OffsetQuery = 0, status: RunStatus | None = None
 ) -> Response:
-    found = await runs.list_for_thread(runtime(request), thread_id, status, Page(limit=limit, offset=offset))
+    access = await thread_access(request, "read", thread_id)
+    found = await runs.list_for_thread(runtime(request), thread_id, status, Page(limit=limit, offset=offset), access)
     return json_response([r.as_dict() for r in found])
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
 async def get_run(thread_id: Uuid, run_id: Uuid, request: Request) -> Response:
-    run = await runs.get(runtime(request), thread_id, run_id)
+    access = await thread_access(request, "read", thread_id, run_id=uuid.UUID(run_id))
+    run = await runs.get(runtime(request), thread_id, run_id, access)
     return json_response(run.as_dict())
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
 async def delete_run(thread_id: Uuid, run_id: Uuid, request: Request) -> Response:
-    await runs.delete(runtime(request), thread_id, run_id)
+    access = await thread_access(request, "delete", thread_id, run_id=uuid.UUID(run_id))
+    await runs.delete(runtime(request), thread_id, run_id, access)
     return Response(status_code=204)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(thread_id: Uuid, run_id: Uuid, request: Request, cancel_on_disconnect: Flag = False) -> Response:
-    run = await runs.get(runtime(request), thread_id, run_id)
+    access = await thread_access(request, "read", thread_id, run_id=uuid.UUID(run_id))
+    run = await runs.get(runtime(request), thread_id, run_id, access)
     return await _wait_response(request, run, cancel_on_disconnect=cancel_on_disconnect)
 
 
@@ -149,7 +188,8 @@ async def join_run(thread_id: Uuid, run_id: Uuid, request: Request, cancel_on_di
 async def cancel_run(
     thread_id: Uuid, run_id: Uuid, request: Request, wait: Flag = False, action: CancelAction = "interrupt"
 ) -> Response:
-    run = await runs.cancel(runtime(request), thread_id, run_id, action)
+    access = await thread_access(request, "update", thread_id, action=action)
+    run = await runs.cancel(runtime(request), thread_id, run_id, action, access)
     if wait:
         return await _wait_response(request, run)
     return Response(status_code=202)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from waypost import serde
+from waypost.api.access import thread_access
 from waypost.api.http import Flag, Listed, body_doc, parse_body, runtime
+from waypost.api.runs import accept_run
 from waypost.api.schemas import RunCreate, StreamModeName, ThreadStreamMode, Uuid
 from waypost.api.sse import SSE_HEADERS, event_stream
 from waypost.broker import EndOfStream, StreamEvent, Subscription
@@ -18,6 +21,8 @@ from waypost.operations import runs, threads
 from waypost.runtime import Runtime
 
 router = APIRouter(tags=["streams"])
+# The thread's own stream belongs with the threads routes (http.disable_threads removes it).
+thread_router = APIRouter(tags=["streams"])
 
 StreamModes = Annotated[list[StreamModeName] | None, Listed, Query(description="only these modes (default: all)")]
 ThreadStreamModes = Annotated[list[ThreadStreamMode] | None, Listed, Query(description="default: run_modes")]
@@ -44,7 +49,7 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
     body = await parse_body(request, RunCreate)
     rt = runtime(request)
     payload = body.model_dump(exclude_unset=True)
-    run = await runs.create(rt, thread_id, payload, streamed=True)
+    run = await accept_run(request, thread_id, payload, streamed=True)
     # From the start of the run's stream: whatever the worker (here or in another process)
     # publishes before this subscription is in place is replayed, not missed.
     sub = await rt.broker.subscribe(run.run_id, after="0")
@@ -77,7 +82,8 @@ async def join_stream(
     cancel_on_disconnect: Flag = False,
 ) -> Response:
     rt = runtime(request)
-    run = await runs.get(rt, thread_id, run_id)
+    access = await thread_access(request, "read", thread_id, run_id=uuid.UUID(run_id))
+    run = await runs.get(rt, thread_id, run_id, access)
     resumable = bool(run.kwargs.get("resumable"))
     last = request.headers.get("last-event-id")
     sub = await rt.broker.subscribe(run.run_id, after=last if resumable else None)
@@ -95,7 +101,7 @@ async def join_stream(
     )
 
 
-@router.get("/threads/{thread_id}/stream")
+@thread_router.get("/threads/{thread_id}/stream")
 async def thread_stream(
     thread_id: Uuid,
     request: Request,
@@ -103,7 +109,7 @@ async def thread_stream(
     stream_modes: ThreadStreamModesAlias = None,
 ) -> Response:
     rt = runtime(request)
-    await threads.get(rt, thread_id)
+    await threads.get(rt, thread_id, await thread_access(request, "read", thread_id))
     modes = set(stream_mode or stream_modes or ["run_modes"])
     sub = await rt.broker.subscribe_thread(thread_id)
     wanted = (

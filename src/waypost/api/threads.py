@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from waypost.api.access import authorize
 from waypost.api.http import (
     Flag,
     LimitQuery,
@@ -17,6 +19,7 @@ from waypost.api.http import (
     parse_body,
     runtime,
 )
+from waypost.api.runs import thread_access
 from waypost.api.schemas import (
     Checkpoint,
     HistoryRequest,
@@ -37,19 +40,34 @@ router = APIRouter(tags=["threads"])
 StateSelect = Annotated[list[StateField] | None, Listed, Query(description="ThreadState fields, or values.<key>")]
 
 
+def _search_value(body: ThreadSearch | ThreadCount) -> dict[str, Any]:
+    """A search as the search handler sees it."""
+    fields = body.model_dump(include={"metadata", "values", "status", "limit", "offset", "ids"})
+    return {**fields, "metadata": dict(body.metadata or {})}
+
+
 @router.post("/threads", openapi_extra=body_doc(ThreadCreate))
 async def create_thread(request: Request) -> Response:
     body = await parse_body(request, ThreadCreate)
-    thread = await threads.create(runtime(request), body.thread_id, body.metadata, body.if_exists or "raise")
+    value: dict[str, Any] = {
+        "thread_id": uuid.UUID(body.thread_id) if body.thread_id else None,
+        "metadata": dict(body.metadata or {}),
+        "if_exists": body.if_exists or "raise",
+    }
+    await authorize(request, "threads", "create", value)  # may stamp an owner into the metadata
+    thread = await threads.create(runtime(request), body.thread_id, value.get("metadata"), value["if_exists"])
     return json_response(thread.as_dict())
 
 
 @router.post("/threads/search", openapi_extra=body_doc(ThreadSearch))
 async def search_threads(request: Request) -> Response:
     body = await parse_body(request, ThreadSearch, empty_ok=True)
+    access = await authorize(request, "threads", "search", _search_value(body))
     found, total = await threads.search(
         runtime(request),
-        ThreadFilter(metadata=body.metadata, values=body.values, status=body.status, ids=body.ids),
+        ThreadFilter(
+            metadata=body.metadata, values=body.values, status=body.status, ids=body.ids, conditions=access.conditions
+        ),
         Page(body.limit, body.offset, body.sort_by, body.sort_order),
     )
     rows = [t.as_dict() for t in found]
@@ -59,22 +77,26 @@ async def search_threads(request: Request) -> Response:
 @router.post("/threads/count", openapi_extra=body_doc(ThreadCount))
 async def count_threads(request: Request) -> Response:
     body = await parse_body(request, ThreadCount, empty_ok=True)
+    access = await authorize(request, "threads", "search", _search_value(body))
     total = await threads.count(
-        runtime(request), ThreadFilter(metadata=body.metadata, values=body.values, status=body.status)
+        runtime(request),
+        ThreadFilter(metadata=body.metadata, values=body.values, status=body.status, conditions=access.conditions),
     )
     return json_response(total)
 
 
 @router.get("/threads/{thread_id}")
 async def get_thread(thread_id: Uuid, request: Request) -> Response:
-    thread = await threads.get(runtime(request), thread_id)
+    thread = await threads.get(runtime(request), thread_id, await thread_access(request, "read", thread_id))
     return json_response(thread.as_dict())
 
 
 @router.patch("/threads/{thread_id}", openapi_extra=body_doc(ThreadPatch))
 async def patch_thread(thread_id: Uuid, request: Request) -> Response:
     body = await parse_body(request, ThreadPatch, empty_ok=True)
-    thread = await threads.update(runtime(request), thread_id, body.metadata)
+    value: dict[str, Any] = {"thread_id": uuid.UUID(thread_id), "metadata": dict(body.metadata or {})}
+    access = await authorize(request, "threads", "update", value)
+    thread = await threads.update(runtime(request), thread_id, value.get("metadata"), access)
     if "return=minimal" in request.headers.get("prefer", ""):
         return Response(status_code=204)
     return json_response(thread.as_dict())
@@ -82,19 +104,26 @@ async def patch_thread(thread_id: Uuid, request: Request) -> Response:
 
 @router.delete("/threads/{thread_id}", status_code=204)
 async def delete_thread(thread_id: Uuid, request: Request) -> Response:
-    await threads.delete(runtime(request), thread_id)
+    await threads.delete(runtime(request), thread_id, await thread_access(request, "delete", thread_id))
     return Response(status_code=204)
 
 
 @router.post("/threads/{thread_id}/copy")
 async def copy_thread(thread_id: Uuid, request: Request) -> Response:
-    thread = await threads.copy(runtime(request), thread_id)
+    rt = runtime(request)
+    source = await threads.get(rt, thread_id, await thread_access(request, "read", thread_id))
+    # The copy is created like any thread: the create handler may stamp it as the caller's.
+    target_id = str(uuid.uuid4())
+    value: dict[str, Any] = {"thread_id": uuid.UUID(target_id), "metadata": dict(source.metadata), "if_exists": "raise"}
+    await authorize(request, "threads", "create", value)
+    thread = await threads.copy(rt, thread_id, target_id=target_id, metadata=value.get("metadata"))
     return json_response(thread.as_dict())
 
 
 @router.get("/threads/{thread_id}/state")
 async def get_state(thread_id: Uuid, request: Request, subgraphs: Flag = False, select: StateSelect = None) -> Response:
-    state = await threads.get_state(runtime(request), thread_id, subgraphs=subgraphs, select=select)
+    access = await thread_access(request, "read", thread_id)
+    state = await threads.get_state(runtime(request), thread_id, subgraphs=subgraphs, select=select, access=access)
     return json_response(state)
 
 
@@ -108,6 +137,7 @@ async def get_state_at(
         subgraphs=subgraphs,
         checkpoint={"checkpoint_id": checkpoint_id},
         select=select,
+        access=await thread_access(request, "read", thread_id),
     )
     return json_response(state)
 
@@ -121,6 +151,7 @@ async def post_state_at(thread_id: Uuid, request: Request) -> Response:
         subgraphs=body.subgraphs,
         checkpoint=body.checkpoint.selector(),
         select=body.select,
+        access=await thread_access(request, "read", thread_id),
     )
     return json_response(state)
 
@@ -131,7 +162,10 @@ async def update_state(thread_id: Uuid, request: Request) -> Response:
     checkpoint = body.checkpoint.selector() if body.checkpoint else {}
     if body.checkpoint_id:
         checkpoint["checkpoint_id"] = body.checkpoint_id
-    result = await threads.update_state(runtime(request), thread_id, body.values, body.as_node, checkpoint or None)
+    access = await thread_access(request, "update", thread_id)
+    result = await threads.update_state(
+        runtime(request), thread_id, body.values, body.as_node, checkpoint or None, access
+    )
     return json_response(result)
 
 
@@ -143,6 +177,7 @@ async def _history(request: Request, thread_id: str, body: HistoryRequest) -> Re
         before=body.before.selector() if isinstance(body.before, Checkpoint) else body.before,
         metadata=body.metadata,
         checkpoint=body.checkpoint.selector() if body.checkpoint else None,
+        access=await thread_access(request, "read", thread_id),
     )
     return json_response(states)
 

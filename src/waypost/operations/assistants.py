@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from waypost.auth.access import OPEN, Access
 from waypost.errors import Conflict, InvalidInput, NotFound
 from waypost.graphs import system_assistant_id
 from waypost.models import Assistant, now_iso
 from waypost.runtime import Runtime
-from waypost.storage.base import AssistantFilter, Page
+from waypost.storage.base import AssistantFilter, Page, Tx
 
 
 def not_found(assistant_id: str) -> NotFound:
@@ -49,8 +50,9 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-async def resolve(rt: Runtime, assistant_id: str) -> Assistant:
-    """An assistant by UUID or by graph name (its system assistant)."""
+async def resolve(rt: Runtime, assistant_id: str, access: Access = OPEN) -> Assistant:
+    """An assistant by UUID or by graph name (its system assistant); one the caller may not
+    see is not found."""
     if not _is_uuid(assistant_id):
         if assistant_id not in rt.graphs.specs:
             raise InvalidInput(
@@ -60,15 +62,22 @@ async def resolve(rt: Runtime, assistant_id: str) -> Assistant:
         assistant_id = system_assistant_id(assistant_id)
     async with rt.storage.transaction() as tx:
         assistant = await tx.get_assistant(assistant_id)
-    if assistant is None:
+    if assistant is None or not access.admits(assistant.metadata):
         raise not_found(assistant_id)
     return assistant
 
 
-async def get(rt: Runtime, assistant_id: str) -> Assistant:
+async def get(rt: Runtime, assistant_id: str, access: Access = OPEN) -> Assistant:
     if not _is_uuid(assistant_id):
         raise InvalidInput(f"Invalid assistant ID {assistant_id!r}: must be a UUID")
-    return await resolve(rt, assistant_id)
+    return await resolve(rt, assistant_id, access)
+
+
+async def _visible(tx: Tx, assistant_id: str, access: Access) -> Assistant:
+    current = await tx.get_assistant(assistant_id)
+    if current is None or not access.admits(current.metadata):
+        raise not_found(assistant_id)
+    return current
 
 
 async def create(
@@ -107,13 +116,11 @@ async def create(
     return assistant
 
 
-async def update(rt: Runtime, assistant_id: str, changes: dict[str, Any]) -> Assistant:
+async def update(rt: Runtime, assistant_id: str, changes: dict[str, Any], access: Access = OPEN) -> Assistant:
     if changes.get("graph_id") is not None:
         rt.graphs.get(changes["graph_id"])
     async with rt.storage.transaction() as tx:
-        current = await tx.get_assistant(assistant_id)
-        if current is None:
-            raise not_found(assistant_id)
+        current = await _visible(tx, assistant_id, access)
         latest = await tx.assistant_versions(assistant_id, None, Page(limit=1))
         fields = {k: v for k, v in changes.items() if v is not None}
         if "metadata" in fields:
@@ -130,8 +137,9 @@ async def update(rt: Runtime, assistant_id: str, changes: dict[str, Any]) -> Ass
     return updated
 
 
-async def delete(rt: Runtime, assistant_id: str) -> None:
+async def delete(rt: Runtime, assistant_id: str, access: Access = OPEN) -> None:
     async with rt.storage.transaction() as tx:
+        await _visible(tx, assistant_id, access)
         if not await tx.delete_assistant(assistant_id):
             raise not_found(assistant_id)
 
@@ -141,18 +149,17 @@ async def search(rt: Runtime, f: AssistantFilter, page: Page) -> tuple[list[Assi
         return await tx.search_assistants(f, page)
 
 
-async def versions(rt: Runtime, assistant_id: str, metadata: dict[str, Any] | None, page: Page) -> list[Assistant]:
+async def versions(
+    rt: Runtime, assistant_id: str, metadata: dict[str, Any] | None, page: Page, access: Access = OPEN
+) -> list[Assistant]:
     async with rt.storage.transaction() as tx:
-        if await tx.get_assistant(assistant_id) is None:
-            raise not_found(assistant_id)
+        await _visible(tx, assistant_id, access)
         return await tx.assistant_versions(assistant_id, metadata, page)
 
 
-async def set_latest(rt: Runtime, assistant_id: str, version: int) -> Assistant:
+async def set_latest(rt: Runtime, assistant_id: str, version: int, access: Access = OPEN) -> Assistant:
     async with rt.storage.transaction() as tx:
-        current = await tx.get_assistant(assistant_id)
-        if current is None:
-            raise not_found(assistant_id)
+        current = await _visible(tx, assistant_id, access)
         chosen = await tx.assistant_version(assistant_id, version)
         if chosen is None:
             raise NotFound(f"Assistant {assistant_id} has no version {version}")

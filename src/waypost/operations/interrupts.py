@@ -50,9 +50,12 @@ def _check_graph(item: PendingInterrupt, graph_id: str) -> None:
         )
 
 
-async def claim_answers(tx: Tx, thread_id: str, resume: Any, run_id: str, graph_id: str, now: str) -> dict[str, Any]:
-    """Validate `resume` against the thread's pending interrupts, claim them for run_id and
-    return the answers as {interrupt_id: value}: the form the run resumes the graph with."""
+async def claim_answers(
+    tx: Tx, thread_id: str, resume: Any, run_id: str, graph_id: str, now: str, answered_by: str
+) -> dict[str, Any]:
+    """Validate `resume` against the thread's pending interrupts, claim them for run_id (in
+    the name of `answered_by`) and return the answers as {interrupt_id: value}: the form the
+    run resumes the graph with."""
     known = await tx.thread_interrupts(thread_id)
     by_id = {i.interrupt_id: i for i in known}
     pending = [i for i in known if i.pending]
@@ -83,7 +86,7 @@ async def claim_answers(tx: Tx, thread_id: str, resume: Any, run_id: str, graph_
     for interrupt_id, value in answers.items():
         _check_graph(by_id[interrupt_id], graph_id)
         _check_schema(by_id[interrupt_id], value)
-    claimed = await tx.answer_interrupts(thread_id, list(answers), run_id, now)
+    claimed = await tx.answer_interrupts(thread_id, list(answers), run_id, now, answered_by)
     if claimed != len(answers):  # another answer won between our read and our write
         raise Conflict(f"interrupt {next(iter(answers))} already answered")
     return answers
@@ -122,7 +125,7 @@ async def reconcile(tx: Tx, thread_id: str, run_id: str, pending: list[PendingIn
         if interrupt_id not in waiting:
             continue  # moot (superseded above), answered, or superseded already
         if interrupt_id in given_back:
-            row = replace(row, answered_by_run=None, answered_at=None)
+            row = replace(row, answered_by_run=None, answered_at=None, answered_by=None)
         if interrupt_id in restored:
             row = replace(row, superseded_by=None)
         if row.pending:

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from waypost import serde
+from waypost.auth.access import OPEN, Access
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound
 from waypost.models import INFLIGHT, CancelAction, Run, now_iso
 from waypost.operations import assistants
 from waypost.operations.interrupts import claim_answers
-from waypost.operations.threads import new_thread
+from waypost.operations.threads import new_thread, visible
 from waypost.operations.transitions import Stopped, mark_busy, settle_thread, stop_run
 from waypost.runtime import Runtime
 from waypost.storage.base import Page
@@ -32,7 +33,7 @@ def _stream_modes(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _kwargs(p: dict[str, Any], temporary: bool, streamed: bool) -> dict[str, Any]:
+def _kwargs(p: dict[str, Any], temporary: bool, streamed: bool, access: Access) -> dict[str, Any]:
     checkpoint = dict(p.get("checkpoint") or {})
     if p.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = p["checkpoint_id"]
@@ -55,6 +56,8 @@ def _kwargs(p: dict[str, Any], temporary: bool, streamed: bool) -> dict[str, Any
         "streamed": streamed or bool(p.get("stream_resumable")),
         "durability": durability,
         "on_completion": p.get("on_completion") or "delete",
+        # Who asked, as the graph sees it (config["configurable"]["langgraph_auth_user"]).
+        "auth_user": access.user.as_dict() if access.user is not None else None,
     }
 
 
@@ -80,9 +83,22 @@ def _is_resume(p: dict[str, Any]) -> bool:
     return "resume" in (p.get("command") or {})
 
 
-async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any], *, streamed: bool = False) -> Run:
+async def create(
+    rt: Runtime,
+    thread_id: str | None,
+    p: dict[str, Any],
+    *,
+    streamed: bool = False,
+    access: Access = OPEN,
+    stamp: dict[str, Any] | None = None,
+) -> Run:
     """Accept a run: validate, apply the multitask strategy and any answers, queue it. One
-    transaction: either the run is queued with everything it claimed, or nothing changed."""
+    transaction: either the run is queued with everything it claimed, or nothing changed.
+
+    `access` says whose request it is: a thread the caller may not see is not found, the
+    answers are recorded as theirs, and the graph gets their identity. `stamp` is metadata
+    the authorization handler wrote, given to a thread this run creates (stateless runs,
+    if_not_exists), as to threads created directly."""
     stateless = thread_id is None
     _validate(p, stateless)
     assistant = await assistants.resolve(rt, p["assistant_id"])
@@ -103,7 +119,7 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any], *, strea
         updated_at=created,
         status="pending",
         metadata={**(p.get("metadata") or {}), "assistant_id": assistant.assistant_id},
-        kwargs=_kwargs(p, stateless, streamed),
+        kwargs=_kwargs(p, stateless, streamed, access),
         multitask_strategy=strategy,
         available_at=available,
         temporary=stateless,
@@ -111,13 +127,18 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any], *, strea
     stopped: list[tuple[Run, Stopped]] = []
     async with rt.storage.transaction() as tx:
         thread = await tx.get_thread(tid, for_update=True)
+        if thread is not None and not access.admits(thread.metadata):
+            # Another user's thread is no thread for this caller, and is not taken over either.
+            raise NotFound("Thread or assistant not found.")
         if thread is None:
             if not (stateless or p.get("if_not_exists") == "create"):
                 raise NotFound("Thread or assistant not found.")
-            thread = new_thread(tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id})
+            metadata = {**(stamp or {}), "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
+            thread = new_thread(tid, metadata)
             if not await tx.insert_thread(thread):  # created by a concurrent request
                 thread = await tx.get_thread(tid, for_update=True)
-                assert thread is not None
+                if thread is None or not access.admits(thread.metadata):
+                    raise NotFound("Thread or assistant not found.")
         inflight = await tx.inflight_runs(tid)
         if inflight and strategy == "reject":
             raise Conflict(
@@ -130,7 +151,9 @@ async def create(rt: Runtime, thread_id: str | None, p: dict[str, Any], *, strea
             for other in inflight:
                 stopped.append((other, await stop_run(tx, other, action, created)))
         if _is_resume(p):
-            answers = await claim_answers(tx, tid, p["command"]["resume"], run.run_id, assistant.graph_id, created)
+            answers = await claim_answers(
+                tx, tid, p["command"]["resume"], run.run_id, assistant.graph_id, created, access.identity
+            )
             run = run.replace(answers=answers)
         else:
             # Anything but an answer moves the thread on from what was pending; provisional
@@ -159,23 +182,29 @@ async def announce_stop(rt: Runtime, run: Run, how: Stopped) -> None:
         await rt.broker.signal_cancel(run.run_id)
 
 
-async def get(rt: Runtime, thread_id: str | None, run_id: str) -> Run:
+async def get(rt: Runtime, thread_id: str | None, run_id: str, access: Access = OPEN) -> Run:
+    """A run, seen through its thread: a run on a thread the caller may not see is not found."""
     async with rt.storage.transaction() as tx:
         run = await tx.get_run(run_id)
+        if run is not None and access.conditions:
+            thread = await tx.get_thread(run.thread_id)
+            if thread is None or not access.admits(thread.metadata):
+                run = None
     if run is None or (thread_id is not None and run.thread_id != thread_id):
         raise NotFound(f"Run {run_id} not found")
     return run
 
 
-async def list_for_thread(rt: Runtime, thread_id: str, status: str | None, page: Page) -> list[Run]:
+async def list_for_thread(
+    rt: Runtime, thread_id: str, status: str | None, page: Page, access: Access = OPEN
+) -> list[Run]:
     async with rt.storage.transaction() as tx:
-        if await tx.get_thread(thread_id) is None:
-            raise NotFound(f"Thread with ID {thread_id} not found")
+        await visible(tx, thread_id, access)
         return await tx.list_runs(thread_id, status, page)
 
 
-async def delete(rt: Runtime, thread_id: str, run_id: str) -> None:
-    await get(rt, thread_id, run_id)
+async def delete(rt: Runtime, thread_id: str, run_id: str, access: Access = OPEN) -> None:
+    await get(rt, thread_id, run_id, access)
     async with rt.storage.transaction() as tx:
         if not await tx.delete_finished_run(run_id):
             run = await tx.get_run(run_id)
@@ -244,13 +273,16 @@ NOTHING_TO_CANCEL = (
 )
 
 
-async def cancel(rt: Runtime, thread_id: str, run_id: str, action: CancelAction) -> Run:
+async def cancel(rt: Runtime, thread_id: str, run_id: str, action: CancelAction, access: Access = OPEN) -> Run:
     """Cancel a run wherever it is: ended here if it has not started, otherwise a stored
     request its worker honours (and is told about through the broker)."""
     now = now_iso()
     async with rt.storage.transaction() as tx:
         run = await tx.get_run(run_id)
         if run is None or run.thread_id != thread_id:
+            raise NotFound(f"Run {run_id} not found")
+        thread = await tx.get_thread(thread_id)
+        if thread is None or not access.admits(thread.metadata):
             raise NotFound(f"Run {run_id} not found")
         if run.status not in INFLIGHT:
             raise NotFound(NOTHING_TO_CANCEL)
@@ -264,25 +296,41 @@ async def cancel(rt: Runtime, thread_id: str, run_id: str, action: CancelAction)
 
 
 async def cancel_many(
-    rt: Runtime, *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: CancelAction
+    rt: Runtime,
+    *,
+    thread_id: str | None,
+    run_ids: list[str] | None,
+    status: str | None,
+    action: CancelAction,
+    access: Access = OPEN,
 ) -> int:
-    """Cancel a thread's listed runs, or every run in a status (pending, running, all)."""
+    """Cancel a thread's listed runs, or every run in a status (pending, running, all) on the
+    threads the caller may see."""
     if status is not None:
         statuses = list(INFLIGHT) if status == "all" else [status]
         async with rt.storage.transaction() as tx:
             targets = await tx.runs_by_status(statuses)
+            if access.conditions:
+                seen: dict[str, bool] = {}
+                for target in targets:
+                    if target.thread_id not in seen:
+                        thread = await tx.get_thread(target.thread_id)
+                        seen[target.thread_id] = thread is not None and access.admits(thread.metadata)
+                targets = [r for r in targets if seen[r.thread_id]]
     else:
         targets = []
         async with rt.storage.transaction() as tx:
+            if thread_id is not None:
+                await visible(tx, thread_id, access)
             for run_id in run_ids or []:
-                run = await tx.get_run(run_id)
-                if run is not None and run.thread_id == thread_id and run.status in INFLIGHT:
-                    targets.append(run)
+                listed = await tx.get_run(run_id)
+                if listed is not None and listed.thread_id == thread_id and listed.status in INFLIGHT:
+                    targets.append(listed)
     if not targets and status is None:
         raise NotFound("No runs found to cancel.")
     for run in targets:
         try:
-            await cancel(rt, run.thread_id, run.run_id, action)
+            await cancel(rt, run.thread_id, run.run_id, action, access)
         except NotFound:
             pass  # it finished meanwhile
     return len(targets)

@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from waypost import serde
+from waypost.auth.access import OPEN, Access
 from waypost.errors import BadRequest, Conflict, NotFound
 from waypost.models import Thread, now_iso
 from waypost.operations.interrupts import by_task, reconcile
@@ -22,7 +23,7 @@ from waypost.operations.state import (
 )
 from waypost.operations.transitions import rest_status
 from waypost.runtime import Runtime
-from waypost.storage.base import Page, ThreadFilter, ThreadState
+from waypost.storage.base import Page, ThreadFilter, ThreadState, Tx
 
 
 def not_found(thread_id: str) -> NotFound:
@@ -56,26 +57,34 @@ async def create(rt: Runtime, thread_id: str | None, metadata: dict[str, Any] | 
     raise Conflict(f"Thread with ID {thread.thread_id} already exists")
 
 
-async def get(rt: Runtime, thread_id: str) -> Thread:
+async def get(rt: Runtime, thread_id: str, access: Access = OPEN) -> Thread:
     async with rt.storage.transaction() as tx:
-        thread = await tx.get_thread(thread_id)
-    if thread is None:
+        return await visible(tx, thread_id, access)
+
+
+async def visible(tx: Tx, thread_id: str, access: Access, *, for_update: bool = False) -> Thread:
+    """The thread if it exists and the caller may see it; otherwise NotFound, the same for
+    both, so another user's thread cannot be told from no thread."""
+    thread = await tx.get_thread(thread_id, for_update=for_update)
+    if thread is None or not access.admits(thread.metadata):
         raise not_found(thread_id)
     return thread
 
 
-async def update(rt: Runtime, thread_id: str, metadata: dict[str, Any] | None) -> Thread:
+async def update(rt: Runtime, thread_id: str, metadata: dict[str, Any] | None, access: Access = OPEN) -> Thread:
     async with rt.storage.transaction() as tx:
+        await visible(tx, thread_id, access, for_update=True)
         thread = await tx.merge_thread_metadata(thread_id, metadata or {}, now_iso())
     if thread is None:
         raise not_found(thread_id)
     return thread
 
 
-async def delete(rt: Runtime, thread_id: str) -> None:
+async def delete(rt: Runtime, thread_id: str, access: Access = OPEN) -> None:
     """Delete a thread with its runs; a run still executing is told to stop (its worker then
     finds the thread gone and writes nothing back)."""
     async with rt.storage.transaction() as tx:
+        await visible(tx, thread_id, access, for_update=True)
         inflight = await tx.inflight_runs(thread_id)
         running = [r for r in inflight if r.status == "running"]
         for run in running:
@@ -125,8 +134,9 @@ async def get_state(
     subgraphs: bool = False,
     checkpoint: dict[str, Any] | None = None,
     select: list[str] | None = None,
+    access: Access = OPEN,
 ) -> dict[str, Any]:
-    thread = await get(rt, thread_id)
+    thread = await get(rt, thread_id, access)
     if checkpoint and checkpoint.get("checkpoint_id"):
         await _require_checkpoint(rt, thread_id, checkpoint)
     graph = await _graph_for(rt, thread)
@@ -147,8 +157,9 @@ async def update_state(
     values: Any,
     as_node: str | None,
     checkpoint: dict[str, Any] | None,
+    access: Access = OPEN,
 ) -> dict[str, Any]:
-    thread = await get(rt, thread_id)
+    thread = await get(rt, thread_id, access)
     graph = await _graph_for(rt, thread)
     if graph is None:
         raise BadRequest(f"Thread {thread_id} has no graph yet: run it once before updating its state")
@@ -203,8 +214,9 @@ async def history(
     before: Any,
     metadata: dict[str, Any] | None,
     checkpoint: dict[str, Any] | None,
+    access: Access = OPEN,
 ) -> list[dict[str, Any]]:
-    thread = await get(rt, thread_id)
+    thread = await get(rt, thread_id, access)
     if isinstance(before, str):
         before = {"checkpoint_id": before}
     if before and before.get("checkpoint_id"):
@@ -224,9 +236,13 @@ async def history(
     return out
 
 
-async def copy(rt: Runtime, thread_id: str) -> Thread:
-    source = await get(rt, thread_id)
-    target = new_thread(None, dict(source.metadata)).replace(
+async def copy(
+    rt: Runtime, thread_id: str, access: Access = OPEN, *, target_id: str | None = None, metadata: Any = None
+) -> Thread:
+    """A new thread with the source's checkpoints and pending interrupts. `metadata` (the
+    source's, as the create handler may have stamped it) and `target_id` come from the caller."""
+    source = await get(rt, thread_id, access)
+    target = new_thread(target_id, dict(source.metadata if metadata is None else metadata)).replace(
         values=source.values,
         status=source.status if source.status != "busy" else "idle",
         interrupts=source.interrupts,

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from waypost.auth.filters import Condition
+from waypost.auth.users import ANONYMOUS
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread
 
 # Notices between processes, sent by a transaction when it commits: "work" (a run may be
@@ -30,6 +32,8 @@ class ThreadFilter:
     values: dict[str, Any] | None = None
     status: str | None = None
     ids: list[str] | None = None
+    # What the caller may see (authorization filters on metadata), ANDed with the rest.
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,15 @@ class AssistantFilter:
     metadata: dict[str, Any] | None = None
     graph_id: str | None = None
     name: str | None = None
+    conditions: tuple[Condition, ...] = ()
+
+
+def split_conditions(conditions: tuple[Condition, ...]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Conditions as two JSON objects a query can pair with metadata by key: exact matches,
+    and lists that must hold every value given."""
+    required = {c.key: c.value for c in conditions if c.op == "eq"}
+    contains = {c.key: c.value for c in conditions if c.op == "contains"}
+    return required, contains
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +231,11 @@ class Tx(abc.ABC):
         """The thread's interrupts, oldest first; superseded ones only if asked."""
 
     @abc.abstractmethod
-    async def answer_interrupts(self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str) -> int:
-        """Claim pending (unanswered, not superseded) interrupts for run_id; how many."""
+    async def answer_interrupts(
+        self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str, answered_by: str = ANONYMOUS
+    ) -> int:
+        """Claim pending (unanswered, not superseded) interrupts for run_id, recording who
+        answered; how many were claimed."""
 
     @abc.abstractmethod
     async def release_answers(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:

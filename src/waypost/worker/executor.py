@@ -15,6 +15,7 @@ from langgraph.pregel._task_status import read_task_statuses
 from langgraph.types import Command, Send, _interrupt_id
 
 from waypost import serde
+from waypost.auth.users import AuthUser
 from waypost.logs import run_context
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, RunEnd, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
@@ -24,17 +25,28 @@ from waypost.worker.stream import MAX_ANSWERS_PER_TASK, StreamShaper
 log = logging.getLogger("waypost.worker")
 
 
+# Set by the server from authentication; a client's config never supplies them.
+AUTH_KEYS = ("langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions")
+
+
 def build_config(assistant: Assistant, thread: Thread, run: Run) -> RunnableConfig:
     k = run.kwargs
     requested = dict(k.get("config") or {})
+    given = {**(assistant.config.get("configurable") or {}), **(requested.pop("configurable", None) or {})}
     configurable = {
-        **(assistant.config.get("configurable") or {}),
-        **(requested.pop("configurable", None) or {}),
+        **{key: value for key, value in given.items() if key not in AUTH_KEYS},
         "thread_id": run.thread_id,
         "run_id": run.run_id,
         "assistant_id": assistant.assistant_id,
         "graph_id": assistant.graph_id,
     }
+    if k.get("auth_user"):
+        # The caller's identity, as the official server passes it, so nodes can act on
+        # their behalf; rebuilt from the run (it may execute in another process).
+        user = AuthUser(k["auth_user"])
+        configurable.update(
+            langgraph_auth_user=user, langgraph_auth_user_id=user.identity, langgraph_auth_permissions=user.permissions
+        )
     for key, value in (k.get("checkpoint") or {}).items():
         if value is not None and key != "thread_id":
             configurable[key] = value

@@ -30,6 +30,8 @@ DELETE FROM assistants WHERE assistant_id = :assistant_id;
 -- name: delete_assistant_versions
 DELETE FROM assistant_versions WHERE assistant_id = :assistant_id;
 
+-- Searches also apply the conditions an authorization handler returned: :required holds
+-- exact matches, :contains keys whose list must hold every value given.
 -- name: search_assistants
 SELECT *, count(*) OVER () AS total FROM assistants a
 WHERE (:graph_id IS NULL OR graph_id = :graph_id)
@@ -37,6 +39,16 @@ WHERE (:graph_id IS NULL OR graph_id = :graph_id)
   AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
                   WHERE NOT EXISTS (SELECT 1 FROM json_each(a.metadata) m
                                     WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(a.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
+                  WHERE NOT EXISTS (
+                      SELECT 1 FROM json_each(a.metadata) m
+                      WHERE m.key = f.key AND m.type = 'array'
+                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
+                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
+                                                          WHERE e.type = v.type AND e.value IS v.value))))
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
@@ -110,6 +122,16 @@ WHERE (:status IS NULL OR status = :status)
   AND NOT EXISTS (SELECT 1 FROM json_each(:values) f
                   WHERE NOT EXISTS (SELECT 1 FROM json_each(t.state_values) m
                                     WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
+                  WHERE NOT EXISTS (
+                      SELECT 1 FROM json_each(t.metadata) m
+                      WHERE m.key = f.key AND m.type = 'array'
+                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
+                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
+                                                          WHERE e.type = v.type AND e.value IS v.value))))
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
@@ -232,12 +254,12 @@ SELECT * FROM interrupts WHERE thread_id = :thread_id AND (:superseded OR supers
 ORDER BY created_at, rowid;
 
 -- name: answer_interrupts
-UPDATE interrupts SET answered_by_run = :run_id, answered_at = :now
+UPDATE interrupts SET answered_by_run = :run_id, answered_at = :now, answered_by = :answered_by
 WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL
   AND interrupt_id IN (SELECT value FROM json_each(:ids));
 
 -- name: release_answers
-UPDATE interrupts SET answered_by_run = NULL, answered_at = NULL
+UPDATE interrupts SET answered_by_run = NULL, answered_at = NULL, answered_by = NULL
 WHERE thread_id = :thread_id AND answered_by_run = :run_id
   AND (:ids IS NULL OR interrupt_id IN (SELECT value FROM json_each(:ids)));
 

@@ -22,9 +22,21 @@ from pathlib import Path
 from typing import IO, Any
 
 from waypost import serde
+from waypost.auth.filters import Condition
+from waypost.auth.users import ANONYMOUS
 from waypost.errors import ConfigError, StorageError
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread, now_iso
-from waypost.storage.base import AssistantFilter, Lease, Notice, Page, Storage, ThreadFilter, ThreadState, Tx
+from waypost.storage.base import (
+    AssistantFilter,
+    Lease,
+    Notice,
+    Page,
+    Storage,
+    ThreadFilter,
+    ThreadState,
+    Tx,
+    split_conditions,
+)
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite.saver import LoopSqliteSaver
 
@@ -57,6 +69,11 @@ def _json(value: Any) -> str | None:
 def _canonical(value: Any) -> str | None:
     """JSON with sorted keys, for what filters compare: metadata, values, the filters."""
     return None if value is None else serde.dumps(value, sort_keys=True).decode()
+
+
+def _conditions(conditions: tuple[Condition, ...]) -> dict[str, str | None]:
+    required, contains = split_conditions(conditions)
+    return {"required": _canonical(required), "contains": _canonical(contains)}
 
 
 def _load(value: str | None) -> Any:
@@ -130,6 +147,7 @@ def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
         assistant_id=row["assistant_id"],
         graph_id=row["graph_id"],
         answered_at=row["answered_at"],
+        answered_by=row["answered_by"],
     )
 
 
@@ -204,7 +222,12 @@ class SqliteTx(Tx):
     async def search_assistants(self, f: AssistantFilter, page: Page) -> tuple[list[Assistant], int]:
         rows, total = self._search(
             "search_assistants",
-            {"graph_id": f.graph_id, "name": f.name, "metadata": _canonical(f.metadata or {})},
+            {
+                "graph_id": f.graph_id,
+                "name": f.name,
+                "metadata": _canonical(f.metadata or {}),
+                **_conditions(f.conditions),
+            },
             page,
             _order(page, ASSISTANT_SORT, "created_at"),
         )
@@ -308,6 +331,7 @@ class SqliteTx(Tx):
                 "ids": _json(f.ids),
                 "metadata": _canonical(f.metadata or {}),
                 "values": _canonical(f.values or {}),
+                **_conditions(f.conditions),
             },
             page,
             _order(page, THREAD_SORT, "created_at"),
@@ -423,10 +447,18 @@ class SqliteTx(Tx):
         rows = self._exec("thread_interrupts", {"thread_id": thread_id, "superseded": int(superseded)}).fetchall()
         return [_interrupt(r) for r in rows]
 
-    async def answer_interrupts(self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str) -> int:
+    async def answer_interrupts(
+        self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str, answered_by: str = ANONYMOUS
+    ) -> int:
         cur = self._exec(
             "answer_interrupts",
-            {"thread_id": thread_id, "ids": _json(interrupt_ids), "run_id": run_id, "now": now},
+            {
+                "thread_id": thread_id,
+                "ids": _json(interrupt_ids),
+                "run_id": run_id,
+                "now": now,
+                "answered_by": answered_by,
+            },
         )
         return cur.rowcount
 
