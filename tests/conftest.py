@@ -10,6 +10,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from tests.backends import SERVER_BACKENDS, Backend
 from tests.markers import Markers
+from tests.receivers import receiver  # noqa: F401  (a fixture for every suite)
 from tests.serverproc import SEED_CONFIG, TEST_GRAPHS_CONFIG, ServerProcess
 
 

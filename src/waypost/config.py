@@ -68,6 +68,9 @@ class HttpSection:
 
 @dataclass(frozen=True)
 class WebhookPolicy:
+    # A `webhooks.url` section was given: then private and local addresses are refused too
+    # unless allowed_domains names hosts explicitly.
+    policed: bool = False
     require_https: bool = False
     allowed_domains: tuple[str, ...] = ()
     allowed_ports: tuple[int, ...] = ()
@@ -263,6 +266,7 @@ class _Reader:
         if not all(isinstance(p, int) for p in ports):
             raise self.refuse("webhooks.url.allowed_ports", "expected a list of port numbers")
         return WebhookPolicy(
+            policed="url" in section,
             require_https=bool(url.get("require_https")),
             allowed_domains=tuple(str(d).lower() for d in url.get("allowed_domains") or ()),
             allowed_ports=tuple(ports),

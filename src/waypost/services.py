@@ -43,7 +43,12 @@ async def services(settings: Settings, project: Project) -> AsyncIterator[Runtim
                 "run one process, or give every process the same --redis-url"
             )
         if settings.run_worker:
-            webhooks = await stack.enter_async_context(WebhookSender(f"http://{settings.host}:{settings.port}"))
+            sender = WebhookSender(
+                f"http://{settings.host}:{settings.port}",
+                headers=project.config.webhooks.headers,
+                disabled=project.config.http.disable_webhooks,
+            )
+            webhooks = await stack.enter_async_context(sender)
             worker = Worker(
                 rt, settings.workers, webhooks, lease_s=settings.lease_seconds, grace_s=settings.drain_seconds
             )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.storage import factories as f
-from waypost.models import Thread
 from waypost.auth.filters import parse
+from waypost.models import Thread
 from waypost.storage.base import AssistantFilter, Page, Storage, ThreadFilter, ThreadState
 
 

@@ -5,63 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import httpx
-import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from tests.polling import eventually, stays
+from tests.receivers import Receiver
 from tests.serverproc import free_port
 from tests.stream.helpers import wait_status
 from waypost.worker.webhooks import FIRST_BACKOFF_S
-
-
-@dataclass
-class Receiver:
-    """A minimal HTTP/1.1 server: records each request, answers 500 to the first
-    `failures` of them and 200 afterwards, one request per connection."""
-
-    failures: int = 0
-    requests: list[dict] = field(default_factory=list)
-    port: int = 0
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            request_line, *header_lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = request_line.split(" ", 2)
-            headers = {}
-            for line in header_lines:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
-            status = b"500 Internal Server Error" if len(self.requests) <= self.failures else b"200 OK"
-            writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            await writer.drain()
-        finally:
-            writer.close()
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def received(self) -> list[dict]:
-        return list(self.requests)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver(failures=1)
-    server = await asyncio.start_server(r.handle, "127.0.0.1", 0)
-    r.port = server.sockets[0].getsockname()[1]
-    try:
-        yield r
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def _requests(r: Receiver, n: int, within: float = 10.0) -> list[dict]:

@@ -158,3 +158,76 @@ def test_json_logs_carry_run_and_thread_ids(tmp_path: Path) -> None:
     claimed = [e for e in entries if e["message"].endswith("claimed")]
     assert claimed and claimed[0]["thread_id"] == thread["thread_id"] and claimed[0]["run_id"], entries
     assert {"time", "level", "logger", "message"} <= set(claimed[0])
+
+
+def test_a_public_address_without_authentication_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    result = waypost("serve", "--config", str(SEED_CONFIG), "--host", "0.0.0.0", "--database-url", url)
+    assert_one_line_failure(result, "without authentication")
+    assert not (tmp_path / "db.sqlite").exists()
+
+
+def test_a_public_address_is_served_open_only_on_purpose(tmp_path: Path) -> None:
+    server = ServerProcess(
+        config=SEED_CONFIG, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log",
+        extra_args=["--host", "0.0.0.0", "--allow-unauthenticated"],
+    )
+    server.start()
+    try:
+        assert httpx.post(f"{server.url}/threads", json={}).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_short_api_keys_are_refused(tmp_path: Path) -> None:
+    result = waypost("serve", "--config", str(SEED_CONFIG), "--api-key", "short")
+    assert_one_line_failure(result, "at least 16 characters")
+
+
+def test_api_keys_from_a_file(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("first-key-0123456789\n\nsecond-key-0123456789\n")
+    server = ServerProcess(
+        config=SEED_CONFIG, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log",
+        extra_env={"WAYPOST_API_KEYS": str(keys)},
+    ).start()
+    try:
+        for key, status in (("first-key-0123456789", 200), ("second-key-0123456789", 200), ("x" * 20, 401)):
+            assert httpx.post(f"{server.url}/threads", json={}, headers={"x-api-key": key}).status_code == status
+    finally:
+        server.stop()
+
+
+def _config(tmp_path: Path, **keys: object) -> Path:
+    path = tmp_path / "langgraph.json"
+    graph = (SEED_CONFIG.parent / "graph.py").resolve()
+    path.write_text(json.dumps({"graphs": {"agent": f"{graph}:graph"}, **keys}))
+    return path
+
+
+def test_unsupported_config_is_reported_at_start(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path, store={"index": {"dims": 3, "embed": "fake"}}, python_version="3.11", priority={"path": "x.py:p"},
+        mystery=1,
+    )
+    server = ServerProcess(config=config, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log")
+    server.start()
+    try:
+        log = (tmp_path / "log").read_text()
+    finally:
+        server.stop()
+    for fragment in ("not supported yet: store", "python_version", "not supported yet: priority", "'mystery'"):
+        assert "waypost: note: langgraph.json: " in log and fragment in log, log
+
+
+def test_config_that_would_mislead_is_refused(tmp_path: Path) -> None:
+    for keys, fragment in (
+        ({"encryption": {"path": "./enc.py:enc"}}, "encryption"),
+        ({"checkpointer": {"ttl": {"default_ttl": 60}}}, "checkpointer.ttl"),
+        ({"checkpointer": {"path": "./saver.py:saver"}}, "checkpointer.path"),
+        ({"http": {"mount_prefix": "/api"}}, "mount_prefix"),
+        ({"auth": {"path": "no-colon"}}, "auth.path"),
+        ({"webhooks": {"headers": {"x": "${{ env.HOME }}"}}}, "LG_WEBHOOK_"),
+    ):
+        result = waypost("serve", "--config", str(_config(tmp_path, **keys)))
+        assert_one_line_failure(result, fragment)

@@ -11,12 +11,14 @@ from typing import Any
 
 from waypost import serde
 from waypost.auth.access import OPEN, Access
+from waypost.config import WebhookPolicy
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound
 from waypost.models import INFLIGHT, CancelAction, Run, now_iso
 from waypost.operations import assistants
 from waypost.operations.interrupts import claim_answers
 from waypost.operations.threads import new_thread, visible
 from waypost.operations.transitions import Stopped, mark_busy, settle_thread, stop_run
+from waypost.operations.webhooks import check_webhook_url
 from waypost.runtime import Runtime
 from waypost.storage.base import Page
 
@@ -61,7 +63,7 @@ def _kwargs(p: dict[str, Any], temporary: bool, streamed: bool, access: Access) 
     }
 
 
-def _validate(p: dict[str, Any], stateless: bool) -> None:
+def _validate(rt: Runtime, p: dict[str, Any], stateless: bool) -> None:
     command = p.get("command")
     if command is not None and not isinstance(command, dict):
         raise InvalidInput("command must be an object with resume, update or goto")
@@ -71,8 +73,8 @@ def _validate(p: dict[str, Any], stateless: bool) -> None:
     if config.get("configurable") and p.get("context"):
         raise BadRequest("Cannot specify both config.configurable and context; use context only")
     webhook = p.get("webhook")
-    if webhook is not None and not webhook.startswith(("http://", "https://", "/")):
-        raise InvalidInput("webhook must be an http(s) URL or a path on this server")
+    if webhook is not None:
+        check_webhook_url(webhook, rt.config.webhooks if rt.config is not None else WebhookPolicy())
     reserved = [k for k in (p.get("metadata") or {}) if k in RESERVED_METADATA]
     if reserved:
         raise InvalidInput(f"metadata keys {', '.join(reserved)} are reserved")
@@ -100,7 +102,7 @@ async def create(
     the authorization handler wrote, given to a thread this run creates (stateless runs,
     if_not_exists), as to threads created directly."""
     stateless = thread_id is None
-    _validate(p, stateless)
+    _validate(rt, p, stateless)
     assistant = await assistants.resolve(rt, p["assistant_id"])
     strategy = p.get("multitask_strategy") or "enqueue"
     now = datetime.now(UTC)

@@ -23,8 +23,10 @@ TIMEOUT_S = 10.0
 
 
 class WebhookSender:
-    def __init__(self, self_url: str) -> None:
+    def __init__(self, self_url: str, *, headers: dict[str, str] | None = None, disabled: bool = False) -> None:
         self._self_url = self_url  # where a relative "/path" webhook goes: this server
+        self._headers = {**(headers or {}), "Content-Type": "application/json"}  # webhooks.headers
+        self._disabled = disabled  # http.disable_webhooks: runs go on, nothing is sent
         self._client = httpx.AsyncClient(timeout=TIMEOUT_S)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -38,6 +40,8 @@ class WebhookSender:
         await self._client.aclose()
 
     def send(self, url: str, payload: dict[str, Any]) -> None:
+        if self._disabled:
+            return
         if url.startswith("/"):
             url = self._self_url + url
         task = asyncio.create_task(self._deliver(url, payload))
@@ -49,7 +53,7 @@ class WebhookSender:
         for attempt in range(1, ATTEMPTS + 1):
             body = serde.dumps({**payload, "webhook_sent_at": now_iso()})
             try:
-                response = await self._client.post(url, content=body, headers={"Content-Type": "application/json"})
+                response = await self._client.post(url, content=body, headers=self._headers)
                 if response.status_code < 400:
                     return
                 problem = f"HTTP {response.status_code}"
