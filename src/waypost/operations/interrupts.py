@@ -16,6 +16,7 @@ import jsonschema
 
 from waypost.errors import Conflict, InvalidInput
 from waypost.models import PendingInterrupt
+from waypost.operations.decisions import check_decision
 from waypost.storage.base import Tx
 
 # langgraph's interrupt ids are xxh3-128 hex digests; a resume map is keyed by them.
@@ -86,6 +87,7 @@ async def claim_answers(
     for interrupt_id, value in answers.items():
         _check_graph(by_id[interrupt_id], graph_id)
         _check_schema(by_id[interrupt_id], value)
+        check_decision(by_id[interrupt_id].value, value)
     claimed = await tx.answer_interrupts(thread_id, list(answers), run_id, now, answered_by)
     if claimed != len(answers):  # another answer won between our read and our write
         raise Conflict(f"interrupt {next(iter(answers))} already answered")
