@@ -60,6 +60,22 @@ async def test_replay_after_an_id_after_zero_and_none_after_none(brokers: Broker
         await sub.close()
 
 
+async def test_odd_last_event_ids(brokers: Brokers) -> None:
+    """A Last-Event-ID comes from a client: one that cannot be read replays everything, one
+    from the future replays nothing, and neither loses the live events or the end."""
+    run_id, thread_id = new_id(), new_id()
+    await publish(brokers, run_id, thread_id, 2)
+    unreadable = await brokers.a.subscribe(run_id, after="not-an-id")
+    future = await brokers.a.subscribe(run_id, after="99999999999999-0")
+    assert data(await take(unreadable, 2)) == expected(2)
+    assert await future.next(0) is None
+    await publish(brokers, run_id, thread_id, 1, start=2)
+    await brokers.b.end_run(run_id, thread_id, resumable=True)
+    for sub in (unreadable, future):
+        assert data(await drain(sub)) == expected(1, start=2)
+        await sub.close()
+
+
 async def test_subscribing_before_the_first_event_gets_everything(brokers: Brokers) -> None:
     run_id, thread_id = new_id(), new_id()
     from_now = await brokers.a.subscribe(run_id, after=None)

@@ -157,7 +157,7 @@ class RedisBroker(Broker):
         self._mine: dict[str, int] = {}  # follow key -> this broker's open subscriptions on it
         self._followed: dict[str, dict[str, float]] = {}  # follow key -> {broker: forget at (monotonic)}
         self._announce_now = asyncio.Event()
-        self._listening = asyncio.Event()
+        self._tried = asyncio.Event()  # the listener's first connection attempt is over
         self._down = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -167,11 +167,11 @@ class RedisBroker(Broker):
     async def __aenter__(self) -> RedisBroker:
         self._spawn(self._listen(), "waypost-broker-listen")
         self._spawn(self._announce(), "waypost-broker-announce")
-        # Signals and notices only reach a listening broker; give it the time to connect, but
-        # start without Redis (it may come later: the listener keeps trying and says so).
+        # Signals and notices only reach a listening broker: wait for its first try, but start
+        # without Redis if it fails (Redis may come later: the listener keeps trying, says so).
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(CONNECT_TIMEOUT_S + COMMAND_TIMEOUT_S):
-                await self._listening.wait()
+                await self._tried.wait()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -254,18 +254,21 @@ class RedisBroker(Broker):
             last, _ = await self._call("subscribe", pipe.execute())
         except BrokerUnavailable as exc:
             return _Failed(exc)
-        start = "0-0" if after is None else _after_id(after)
-        over = False
+        # No stream yet (or any more): whatever comes is new, whatever `after` says.
+        start, over = "0-0", False
         if last:
             last_id, fields = last[0][0].decode(), last[0][1]
+            # Never after the last entry: an id from the future (a made-up Last-Event-ID)
+            # would skip the live events, and the end.
+            start = last_id if after is None else min(_after_id(after), last_id, key=event_key)
             if b"end" in fields:
                 # Over already: a resumable run's events after `after` are still there to
                 # replay; otherwise (or if nothing is asked for) only the end remains.
-                if after is None or fields[b"end"] != b"1" or event_key(start) >= event_key(last_id):
+                if after is None or fields[b"end"] != b"1" or start == last_id:
+                    # Take back the notice just sent: nothing will be published for this one.
+                    self._spawn(self._unfollow_notice(follow), "waypost-broker-unfollow")
                     return _Failed(EndOfStream())
                 over = True
-            elif after is None:
-                start = last_id
         self._follow(follow)
         return _RunSubscription(self, key, start, over, follow)
 
@@ -317,9 +320,6 @@ class RedisBroker(Broker):
             self._mine[key] = left
             return
         self._mine.pop(key, None)
-        brokers = self._followed.get(key)
-        if brokers is not None:
-            brokers.pop(self.instance, None)
         # Told in the background: closing a stream must not wait on Redis, and if the notice
         # is lost the others forget this follower after FOLLOW_TTL_S anyway.
         if not self._closed:
@@ -340,6 +340,8 @@ class RedisBroker(Broker):
 
     def _heard_notice(self, payload: bytes) -> None:
         kind, sender, *keys = payload[:1].decode(errors="replace"), *payload[1:].decode(errors="replace").split("\n")
+        if sender == self.instance:
+            return  # its own subscriptions (`_mine`) are what this broker knows of itself
         if kind == "+":
             until = time.monotonic() + FOLLOW_TTL_S
             for key in keys:
@@ -351,7 +353,7 @@ class RedisBroker(Broker):
                     brokers.pop(sender, None)
                     if not brokers:
                         del self._followed[key]
-        elif kind == "?" and sender != self.instance:
+        elif kind == "?":
             self._announce_now.set()
 
     async def _announce(self) -> None:
@@ -383,9 +385,9 @@ class RedisBroker(Broker):
             try:
                 await self._call("listen", _subscribed(pubsub, self._cancel_channel, self._follow_channel))
                 if self._down:
-                    log.warning("Redis at %s is reachable again: live streams and cancel signals resume", self.where)
+                    log.info("Redis at %s is reachable again: live streams and cancel signals resume", self.where)
                     self._down = False
-                self._listening.set()
+                self._tried.set()
                 backoff = BACKOFF_MIN_S
                 # Notices sent while this broker was away are lost: ask for them again, and
                 # tell the others what is followed here.
@@ -402,15 +404,17 @@ class RedisBroker(Broker):
                         self._heard_notice(message["data"])
             except (BrokerUnavailable, RedisError, *_GONE) as exc:
                 if not self._down:
+                    cause = exc.__cause__ if isinstance(exc, BrokerUnavailable) and exc.__cause__ else exc
                     log.warning(
                         "Redis at %s is unreachable (%s): live streams and cancel signals stop until it is back",
                         self.where,
-                        exc,
+                        cause or type(cause).__name__,
                     )
                     self._down = True
             except Exception:  # a bug here must not end cancel signals for good: log, start over
                 log.exception("the broker's listener failed; reconnecting")
             finally:
+                self._tried.set()
                 await _close_quietly(pubsub)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX_S)
