@@ -83,6 +83,19 @@ async def test_a_streams_length_is_bounded(redis_url: str, prefix: str, redis_cl
     assert 100 <= await redis_client.xlen(f"{prefix}run:{run_id}") < 300
 
 
+async def test_past_max_connections_a_read_fails_clearly(redis_url: str, prefix: str) -> None:
+    run_id = new_id()
+    async with RedisBroker(redis_url, prefix=prefix, max_connections=4) as broker:
+        subs = [await broker.subscribe(run_id, after=None) for _ in range(8)]
+        results = await asyncio.gather(*(sub.next(0.5) for sub in subs), return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BrokerUnavailable)]
+        assert errors, results
+        assert all("connections of this process are in use" in str(e) for e in errors), errors
+        assert all(r is None for r in results if not isinstance(r, BrokerUnavailable)), results
+        for sub in subs:
+            await sub.close()
+
+
 async def test_waits_longer_than_one_blocking_read(
     redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,9 +19,12 @@ Layout (every name starts with the broker's prefix, "waypost:" by default):
   now), a key being `run:<run_id>` or `thread:<thread_id>`.
 
 Blocking reads (XREAD BLOCK on a run's stream) each borrow a connection of the broker's pool
-for one read; the pool opens connections on demand, so any number of subscribers can wait at
-once. A thread subscription holds its own pub/sub connection, and the broker holds one more
-for cancel signals and follow notices, reconnecting with backoff whenever it drops.
+for one read, so a subscriber waiting for events holds one connection; a thread subscription
+holds its own pub/sub connection; the broker holds one more for cancel signals and follow
+notices, reconnecting with backoff whenever it drops. The pool opens connections on demand up
+to `max_connections` (MAX_CONNECTIONS: about that many streams at once per process; Redis
+itself accepts 10,000 clients by default, for all processes together), past which a new
+read fails with BrokerUnavailable rather than waiting behind the others.
 
 No call waits on Redis for long: commands are bounded by COMMAND_TIMEOUT_S and a blocking read
 by its own BLOCK plus READ_GRACE_S, and a quiet pub/sub connection is pinged, so a Redis that
@@ -46,7 +49,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import MaxConnectionsError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
@@ -59,6 +62,7 @@ T = TypeVar("T")
 _XReadReply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]
 
 MAX_EVENTS = 100_000  # about this many entries are kept per run (MAXLEN ~)
+MAX_CONNECTIONS = 1000  # per broker; recent redis-py would otherwise stop at 100
 RUNNING_TTL_S = 3600.0  # a stream outlives its last event by this much while the run goes on
 RESUMABLE_TTL_S = 600.0  # a resumable run's events stay readable this long after its end
 ENDED_TTL_S = 60.0  # the end of any other run stays visible this long
@@ -125,10 +129,18 @@ def _after_id(after: str) -> str:
 
 
 class RedisBroker(Broker):
-    def __init__(self, url: str, *, prefix: str = "waypost:", max_events: int = MAX_EVENTS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "waypost:",
+        max_events: int = MAX_EVENTS,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.prefix = prefix
         self.where = _describe(url)
         self.max_events = max_events
+        self.max_connections = max_connections
         # No retries inside redis-py: a retried XADD whose answer was lost would be appended
         # twice, and callers want to hear about a lost Redis at once rather than after a
         # backoff. A pooled connection that died meanwhile is still replaced before use.
@@ -144,6 +156,7 @@ class RedisBroker(Broker):
             socket_keepalive=True,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=0,
+            max_connections=max_connections,
         )
         self._publish_script = self.redis.register_script(_PUBLISH)
         self._end_script = self.redis.register_script(_END)
@@ -194,6 +207,11 @@ class RedisBroker(Broker):
         task.add_done_callback(self._tasks.discard)
 
     def _gone(self, what: str, exc: BaseException) -> BrokerUnavailable:
+        # redis-py 5 says so with a plain ConnectionError, later ones with MaxConnectionsError.
+        if isinstance(exc, MaxConnectionsError) or str(exc) == "Too many connections":
+            return BrokerUnavailable(
+                f"Redis at {self.where}: all {self.max_connections} connections of this process are in use ({what})"
+            )
         if isinstance(exc, _GONE):
             return BrokerUnavailable(f"Redis at {self.where} is unreachable ({what}): {exc or type(exc).__name__}")
         return BrokerUnavailable(f"Redis at {self.where} refused {what}: {exc}")
