@@ -31,9 +31,11 @@ async def ok(request: Request, check_db: Flag = False) -> Response:
         rt = runtime(request)
         for name, ping in (("database", rt.storage.ping), ("broker", rt.broker.ping)):
             try:
-                await ping()
+                reachable = await ping()
             except Exception as exc:
                 log.warning("/ok?check_db: the %s is not reachable: %s", name, exc)
+                reachable = False
+            if not reachable:
                 return json_response({"detail": f"the {name} is not reachable"}, status_code=503)
     return json_response({"ok": True})
 

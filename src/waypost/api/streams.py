@@ -14,7 +14,7 @@ from waypost.api.http import Flag, Listed, body_doc, parse_body, runtime
 from waypost.api.runs import accept_run
 from waypost.api.schemas import RunCreate, StreamModeName, ThreadStreamMode, Uuid
 from waypost.api.sse import SSE_HEADERS, event_stream
-from waypost.broker import EndOfStream, StreamEvent, Subscription
+from waypost.broker import EndOfStream, StreamEvent, Subscription, best_effort
 from waypost.errors import WaypostError
 from waypost.models import INFLIGHT, Run
 from waypost.operations import runs, threads
@@ -53,7 +53,9 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
     # From the start of the run's stream: whatever the worker (here or in another process)
     # publishes before this subscription is in place is replayed, not missed.
     sub = await rt.broker.subscribe(run.run_id, after="0")
-    await rt.broker.publish(run.run_id, run.thread_id, "metadata", serde.dumps({"run_id": run.run_id, "attempt": 1}))
+    # If the broker is down, the subscription says so as the stream's error event.
+    metadata = serde.dumps({"run_id": run.run_id, "attempt": 1})
+    await best_effort(rt.broker.publish(run.run_id, run.thread_id, "metadata", metadata), f"run {run.run_id} stream")
     path = f"/threads/{run.thread_id}/runs/{run.run_id}"
     headers = {"Location": f"{path}/stream", "Content-Location": path if thread_id else f"/runs/{run.run_id}"}
     cancel = payload.get("on_disconnect") == "cancel"

@@ -12,8 +12,11 @@ Two implementations: in memory (embedded mode, one process) and Redis (scaled mo
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+log = logging.getLogger("waypost.broker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +108,13 @@ class Broker(abc.ABC):
 
     async def ping(self) -> bool:
         return True
+
+
+async def best_effort(signal: Awaitable[None], what: str) -> None:
+    """Send a signal the truth does not depend on (the state change is already committed):
+    if the broker is down, log it and go on. Cancels still reach their holder at its next
+    heartbeat; live followers learn from their own subscriptions that the broker is gone."""
+    try:
+        await signal
+    except Exception as exc:
+        log.warning("%s: the broker could not be told: %s", what, exc)

@@ -11,6 +11,7 @@ from typing import Any
 
 from waypost import serde
 from waypost.auth.access import OPEN, Access
+from waypost.broker import best_effort
 from waypost.config import WebhookPolicy
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound
 from waypost.models import INFLIGHT, CancelAction, Run, now_iso
@@ -179,9 +180,10 @@ async def announce_stop(rt: Runtime, run: Run, how: Stopped) -> None:
     """After a stop committed: a run stopped before it started ends its live streams here;
     a running one's holder is told to look at the cancel request."""
     if how == "stopped":
-        await rt.broker.end_run(run.run_id, run.thread_id, resumable=bool(run.kwargs.get("resumable")))
+        resumable = bool(run.kwargs.get("resumable"))
+        await best_effort(rt.broker.end_run(run.run_id, run.thread_id, resumable=resumable), f"run {run.run_id} ended")
     elif how == "signalled":
-        await rt.broker.signal_cancel(run.run_id)
+        await best_effort(rt.broker.signal_cancel(run.run_id), f"run {run.run_id} cancelled")
 
 
 async def get(rt: Runtime, thread_id: str | None, run_id: str, access: Access = OPEN) -> Run:

@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableConfig
 
 from waypost import serde
 from waypost.auth.access import OPEN, Access
+from waypost.broker import best_effort
 from waypost.errors import BadRequest, Conflict, NotFound
 from waypost.models import Thread, now_iso
 from waypost.operations.interrupts import by_task, reconcile
@@ -93,12 +94,13 @@ async def delete(rt: Runtime, thread_id: str, access: Access = OPEN) -> None:
             raise not_found(thread_id)
         for run in inflight:
             tx.notify("run_ended", run.run_id)  # its waiters find it gone
+    await rt.storage.checkpointer.adelete_thread(thread_id)
     for run in inflight:
         if run.status == "running":
-            await rt.broker.signal_cancel(run.run_id)
+            await best_effort(rt.broker.signal_cancel(run.run_id), f"run {run.run_id} cancelled")
         else:
-            await rt.broker.end_run(run.run_id, thread_id, resumable=bool(run.kwargs.get("resumable")))
-    await rt.storage.checkpointer.adelete_thread(thread_id)
+            resumable = bool(run.kwargs.get("resumable"))
+            await best_effort(rt.broker.end_run(run.run_id, thread_id, resumable=resumable), f"run {run.run_id} ended")
 
 
 async def search(rt: Runtime, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]:

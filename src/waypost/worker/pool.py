@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from waypost import serde
+from waypost.broker import best_effort
 from waypost.logs import run_context
 from waypost.models import CancelAction, Run, RunEnd, now_iso
 from waypost.operations.transitions import record_end
@@ -290,15 +291,8 @@ class Worker:
         await self._after(run, end)
 
     async def _end_stream(self, run: Run) -> None:
-        try:
-            await self.rt.broker.end_run(run.run_id, run.thread_id, resumable=bool(run.kwargs.get("resumable")))
-        except Exception as exc:  # the end is recorded; only live followers miss it
-            log.warning(
-                "run %s: could not end its live stream: %s",
-                run.run_id,
-                exc,
-                extra=run_context(run.run_id, run.thread_id),
-            )
+        resumable = bool(run.kwargs.get("resumable"))
+        await best_effort(self.rt.broker.end_run(run.run_id, run.thread_id, resumable=resumable), f"run {run.run_id}")
 
     async def _after(self, run: Run, end: RunEnd) -> None:
         rt = self.rt
@@ -307,8 +301,7 @@ class Worker:
                 await tx.delete_thread(run.thread_id, keep_runs=True)
             await rt.storage.checkpointer.adelete_thread(run.thread_id)
         await self._end_stream(run)
-        with contextlib.suppress(Exception):  # thread followers are told if the broker is up
-            done = serde.dumps({"status": "run_done", "run_id": run.run_id})
-            await rt.broker.publish_thread(run.thread_id, "metadata", done)
+        done = serde.dumps({"status": "run_done", "run_id": run.run_id})
+        await best_effort(rt.broker.publish_thread(run.thread_id, "metadata", done), f"thread {run.thread_id}")
         if run.kwargs.get("webhook") and not end.rolled_back:
             self.webhooks.send(run.kwargs["webhook"], webhook_payload(run, end.status, end.output, run.updated_at))
