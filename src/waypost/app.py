@@ -14,6 +14,7 @@ from waypost.api import assistants, errors, meta, runs, streams, threads
 from waypost.api.authn import Authentication
 from waypost.api.cors import Cors
 from waypost.api.limits import BodyLimit
+from waypost.api.request_ids import RequestIds
 from waypost.config import HttpSection
 from waypost.project import Project, load_project
 from waypost.services import services
@@ -62,6 +63,7 @@ def create_app(settings: Settings, project: Project | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Authentication, router=app.router, custom_routes_open=not http.custom_route_auth)
     app.add_middleware(Cors, policy=http.cors)
+    app.add_middleware(RequestIds)
     if project is not None and project.config.auth is not None and project.config.auth.openapi:
         _document_security(app, project.config.auth.openapi)
     return app

@@ -49,7 +49,10 @@ def test_default_cors_answers_any_origin_without_credentials(auth_server: Server
     assert actual.status_code == 200
     assert actual.headers["access-control-allow-origin"] == "*"
     exposed = actual.headers["access-control-expose-headers"]
-    assert "content-location" in exposed and "x-pagination-total" in exposed
+    assert "content-location" in exposed and "x-pagination-total" in exposed and "x-request-id" in exposed
+    assert len(actual.headers["x-request-id"]) == 32
+    echoed = httpx.get(f"{auth_server.url}/ok", headers={"x-request-id": "trace-42"})
+    assert echoed.headers["x-request-id"] == "trace-42"
     # the preflight needs no credentials, the request does
     assert httpx.post(f"{auth_server.url}/threads", json={}, headers={"Origin": "http://x"}).status_code == 401
 
