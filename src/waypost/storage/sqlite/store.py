@@ -24,6 +24,7 @@ from typing import IO, Any
 from waypost import serde
 from waypost.errors import ConfigError, StorageError
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread, now_iso
+from waypost.storage import rows
 from waypost.storage.base import AssistantFilter, Lease, Notice, Page, Storage, ThreadFilter, ThreadState, Tx
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite.saver import LoopSqliteSaver
@@ -64,73 +65,19 @@ def _load(value: str | None) -> Any:
 
 
 def _assistant(row: sqlite3.Row) -> Assistant:
-    return Assistant(
-        assistant_id=row["assistant_id"],
-        graph_id=row["graph_id"],
-        config=_load(row["config"]),
-        context=_load(row["context"]),
-        metadata=_load(row["metadata"]),
-        name=row["name"],
-        description=row["description"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return rows.assistant(row, _load)
 
 
 def _thread(row: sqlite3.Row) -> Thread:
-    return Thread(
-        thread_id=row["thread_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        state_updated_at=row["state_updated_at"],
-        metadata=_load(row["metadata"]),
-        config=_load(row["config"]),
-        status=row["status"],
-        values=_load(row["state_values"]),
-        interrupts=_load(row["interrupts"]),
-        error=_load(row["error"]),
-        at_breakpoint=bool(row["at_breakpoint"]),
-    )
+    return rows.thread(row, _load)
 
 
 def _run(row: sqlite3.Row) -> Run:
-    return Run(
-        run_id=row["run_id"],
-        thread_id=row["thread_id"],
-        assistant_id=row["assistant_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        status=row["status"],
-        metadata=_load(row["metadata"]),
-        kwargs=_load(row["kwargs"]),
-        multitask_strategy=row["multitask_strategy"],
-        attempt=row["attempt"],
-        available_at=row["available_at"],
-        output=_load(row["output"]),
-        temporary=bool(row["temporary"]),
-        cancel_action=row["cancel_action"],
-        lease_owner=row["lease_owner"],
-        answers=_load(row["answers"]),
-    )
+    return rows.run(row, _load)
 
 
 def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
-    return PendingInterrupt(
-        thread_id=row["thread_id"],
-        interrupt_id=row["interrupt_id"],
-        task_id=row["task_id"],
-        ns=_load(row["ns"]),
-        value=_load(row["value"]),
-        response_schema=_load(row["response_schema"]),
-        created_at=row["created_at"],
-        answered_by_run=row["answered_by_run"],
-        superseded_by=row["superseded_by"],
-        run_id=row["run_id"],
-        assistant_id=row["assistant_id"],
-        graph_id=row["graph_id"],
-        answered_at=row["answered_at"],
-    )
+    return rows.interrupt(row, _load)
 
 
 class SqliteTx(Tx):
@@ -366,11 +313,11 @@ class SqliteTx(Tx):
         return runs
 
     def _save_heads(self, run: Run) -> None:
-        namespaces = {""}
-        for item in self._exec("thread_interrupts", {"thread_id": run.thread_id, "superseded": 0}):
-            ns = _load(item["ns"])
-            namespaces.update("|".join(ns[:k]) for k in range(1, len(ns)))
-        params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": _json(sorted(namespaces))}
+        interrupts = [
+            _interrupt(r) for r in self._exec("thread_interrupts", {"thread_id": run.thread_id, "superseded": 0})
+        ]
+        namespaces = rows.namespaces_answered(interrupts)
+        params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": _json(namespaces)}
         self._exec("save_heads", params)
         self._exec("save_writes", {"run_id": run.run_id})
 
