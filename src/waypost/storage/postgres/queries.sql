@@ -203,7 +203,7 @@ FROM checkpoint_writes w JOIN run_saved_heads h
 DELETE FROM run_saved_heads WHERE run_id = %(run_id)s;
 
 -- name: discard_saved_writes
-DELETE FROM run_saved_writes WHERE run_id = %(run_id)s;
+DELETE FROM run_saved_writes WHERE run_id = %(run_id)s AND thread_id = %(thread_id)s;
 
 -- name: next_available_at
 SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > now();
@@ -312,11 +312,11 @@ DELETE FROM checkpoints WHERE thread_id = %(thread_id)s AND metadata ->> 'run_id
 -- name: rollback_clear_heads
 DELETE FROM checkpoint_writes w
 USING run_saved_heads h
-WHERE h.run_id = %(run_id)s AND w.thread_id = h.thread_id AND w.checkpoint_ns = h.checkpoint_ns
-  AND w.checkpoint_id = h.checkpoint_id;
+WHERE h.run_id = %(run_id)s AND h.thread_id = %(thread_id)s AND w.thread_id = h.thread_id
+  AND w.checkpoint_ns = h.checkpoint_ns AND w.checkpoint_id = h.checkpoint_id;
 
 -- name: rollback_restore_writes
 INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx,
                                channel, type, blob)
 SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value
-FROM run_saved_writes WHERE run_id = %(run_id)s;
+FROM run_saved_writes WHERE run_id = %(run_id)s AND thread_id = %(thread_id)s;
