@@ -20,39 +20,28 @@ from psycopg import errors
 from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 
-from waypost import serde
 from waypost.errors import StorageError
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread
 from waypost.storage import rows
 from waypost.storage.base import AssistantFilter, Lease, Notice, Page, Storage, ThreadFilter, ThreadState, Tx
 from waypost.storage.postgres import driver, migrate
 from waypost.storage.postgres.listener import PREFIX, Listener
-from waypost.storage.sql import load_queries
+from waypost.storage.rows import json_text
+from waypost.storage.sql import ASSISTANT_SORT, TAKEOVER_LEASE_S, THREAD_SORT, load_queries, order_by
 
 log = logging.getLogger("waypost.storage")
 
 DEFAULT_MAX_POOL_SIZE = 20
-# How long a sweeper holds a cancelled run it took over from a dead worker, while it ends it.
-TAKEOVER_LEASE_S = 30.0
 # A claim the unique index runs_one_running refuses (two runs of one thread committed out of
 # their seq order, each claimed by a different process) is tried again, on fresh snapshots.
 CLAIM_TRIES = 3
-
-THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
-ASSISTANT_SORT = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
 
 # Every notice of a transaction, sent in one statement just before it commits.
 _NOTIFY = "SELECT pg_notify(%(prefix)s || c, p) FROM unnest(%(channels)s::text[], %(payloads)s::text[]) AS n(c, p)"
 
 
 def _order(page: Page, allowed: set[str], default: str) -> str:
-    column = page.sort_by if page.sort_by in allowed else default
-    direction = "ASC" if (page.sort_order or "desc").lower() == "asc" else "DESC"
-    return f"{column} {direction}, seq {direction}"
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else serde.dumps(value).decode()
+    return order_by(page, allowed, default, "seq")
 
 
 def _same(value: Any) -> Any:
@@ -117,7 +106,7 @@ class PostgresTx(Tx):
 
     # assistants
     async def put_assistant(self, a: Assistant, *, new_version: bool) -> None:
-        params = {**a.as_dict(), "config": _json(a.config), "context": _json(a.context), "metadata": _json(a.metadata)}
+        params = rows.assistant_params(a)
         await self._exec("put_assistant", params)
         if new_version:
             await self._exec("put_assistant_version", params)
@@ -133,7 +122,7 @@ class PostgresTx(Tx):
     async def search_assistants(self, f: AssistantFilter, page: Page) -> tuple[list[Assistant], int]:
         found, total = await self._search(
             "search_assistants",
-            {"graph_id": f.graph_id, "name": f.name, "metadata": _json(f.metadata or {})},
+            {"graph_id": f.graph_id, "name": f.name, "metadata": json_text(f.metadata or {})},
             page,
             _order(page, ASSISTANT_SORT, "created_at"),
         )
@@ -144,7 +133,7 @@ class PostgresTx(Tx):
     ) -> list[Assistant]:
         params = {
             "assistant_id": assistant_id,
-            "metadata": _json(metadata or {}),
+            "metadata": json_text(metadata or {}),
             "limit": page.limit,
             "offset": page.offset,
         }
@@ -156,26 +145,14 @@ class PostgresTx(Tx):
 
     # threads
     async def insert_thread(self, t: Thread) -> bool:
-        params = {
-            "thread_id": t.thread_id,
-            "created_at": t.created_at,
-            "updated_at": t.updated_at,
-            "state_updated_at": t.state_updated_at,
-            "metadata": _json(t.metadata),
-            "config": _json(t.config),
-            "status": t.status,
-            "state_values": _json(t.values),
-            "interrupts": _json(t.interrupts),
-            "error": _json(t.error),
-        }
-        return await self._count("insert_thread", params) > 0
+        return await self._count("insert_thread", rows.thread_params(t)) > 0
 
     async def get_thread(self, thread_id: str, *, for_update: bool = False) -> Thread | None:
         row = await self._one("get_thread", {"thread_id": thread_id}, lock="FOR UPDATE" if for_update else "")
         return rows.thread(row, _same) if row else None
 
     async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
-        params = {"thread_id": thread_id, "patch": _json(patch), "now": now}
+        params = {"thread_id": thread_id, "patch": json_text(patch), "now": now}
         row = await self._one("set_thread_metadata", params)
         return rows.thread(row, _same) if row else None
 
@@ -183,16 +160,7 @@ class PostgresTx(Tx):
         await self._exec("set_thread_status", {"thread_id": thread_id, "status": status, "now": now})
 
     async def record_thread_state(self, thread_id: str, state: ThreadState) -> None:
-        params = {
-            "thread_id": thread_id,
-            "state_values": _json(state.values),
-            "interrupts": _json(state.interrupts),
-            "status": state.status,
-            "error": _json(state.error),
-            "at_breakpoint": state.at_breakpoint,
-            "now": state.updated_at,
-        }
-        await self._exec("record_thread_state", params)
+        await self._exec("record_thread_state", rows.state_params(thread_id, state))
 
     async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
         return await self._count("lock_thread_state", {"thread_id": thread_id, "seconds": float(seconds)}) > 0
@@ -214,8 +182,8 @@ class PostgresTx(Tx):
             {
                 "status": f.status,
                 "ids": f.ids,
-                "metadata": _json(f.metadata or {}),
-                "values": _json(f.values or {}),
+                "metadata": json_text(f.metadata or {}),
+                "values": json_text(f.values or {}),
             },
             page,
             _order(page, THREAD_SORT, "created_at"),
@@ -224,23 +192,7 @@ class PostgresTx(Tx):
 
     # runs
     async def insert_run(self, r: Run) -> None:
-        params = {
-            "run_id": r.run_id,
-            "thread_id": r.thread_id,
-            "assistant_id": r.assistant_id,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-            "available_at": r.available_at or r.created_at,
-            "status": r.status,
-            "metadata": _json(r.metadata),
-            "kwargs": _json(r.kwargs),
-            "multitask_strategy": r.multitask_strategy,
-            "attempt": r.attempt,
-            "output": _json(r.output),
-            "temporary": r.temporary,
-            "answers": _json(r.answers),
-        }
-        await self._exec("insert_run", params)
+        await self._exec("insert_run", rows.run_params(r))
 
     async def get_run(self, run_id: str) -> Run | None:
         row = await self._one("get_run", {"run_id": run_id})
@@ -295,11 +247,11 @@ class PostgresTx(Tx):
         return Lease(cancel_action=row["cancel_action"]) if row else None
 
     async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
-        params = {"run_id": run_id, "attempt": attempt, "status": status, "output": _json(output), "now": now}
+        params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
         return await self._count("finish_run", params) > 0
 
     async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
-        params = {"run_id": run_id, "attempt": attempt, "output": _json(output), "now": now}
+        params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
         return await self._count("end_cancelled_run", params) > 0
 
     async def drop_held_run(self, run_id: str, attempt: int) -> bool:
@@ -345,19 +297,7 @@ class PostgresTx(Tx):
         await self._exec("restore_superseded", {"thread_id": thread_id, "run_id": run_id, "ids": interrupt_ids})
 
     async def upsert_interrupt(self, i: PendingInterrupt) -> None:
-        params = {
-            "thread_id": i.thread_id,
-            "interrupt_id": i.interrupt_id,
-            "task_id": i.task_id,
-            "ns": _json(i.ns),
-            "value": _json(i.value),
-            "response_schema": _json(i.response_schema),
-            "created_at": i.created_at,
-            "run_id": i.run_id,
-            "assistant_id": i.assistant_id,
-            "graph_id": i.graph_id,
-        }
-        await self._exec("upsert_interrupt", params)
+        await self._exec("upsert_interrupt", rows.interrupt_params(i))
 
     async def discard_saved_writes(self, run_id: str) -> None:
         await self._exec("discard_saved_writes", {"run_id": run_id})
