@@ -24,7 +24,11 @@ Cursor = psycopg.AsyncCursor[DictRow]
 # What langgraph's AsyncPostgresSaver requires of the connections it is given (its own
 # from_conn_string opens them so): autocommit, statements prepared at once, rows as dicts.
 # The pool hands the same connections to Waypost's transactions, which open their own
-# transaction blocks (conn.transaction()).
+# transaction blocks (conn.transaction()). Preparing Waypost's statements too saves about a
+# third of a claim transaction's time (2.4 against 3.3 ms, measured here). The price: once
+# another process adds a column to a table, a prepared `SELECT *` on it fails once per
+# connection ("cached plan must not change result type"; psycopg then prepares it anew), so
+# a migration that adds columns while older processes serve costs them a few failed requests.
 CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
