@@ -165,7 +165,7 @@ async def test_the_listener_reconnects_and_says_look(postgres_url: str) -> None:
 
 async def test_an_unreachable_database_fails_at_once() -> None:
     started = time.monotonic()
-    with pytest.raises(StorageError, match="cannot connect to PostgreSQL"):
+    with pytest.raises(StorageError, match="cannot open the PostgreSQL database"):
         async with open_storage("postgresql://postgres@127.0.0.1:1/test?connect_timeout=5"):
             pass
     assert time.monotonic() - started < 5
@@ -173,3 +173,29 @@ async def test_an_unreachable_database_fails_at_once() -> None:
 
 async def _now(items: list[str]) -> list[str]:
     return list(items)
+
+
+async def test_a_state_update_never_holds_a_thread_a_run_was_just_queued_on(postgres_url: str) -> None:
+    """A run is queued by a transaction holding its thread's row (get_thread for_update); a
+    state update asking meanwhile waits for it, and must then see that run and refuse."""
+    async with storages(postgres_url, 2) as (a, b):
+        t = f.thread()
+        async with a.transaction() as tx:
+            await tx.insert_thread(t)
+
+        async def hold() -> bool:
+            async with b.transaction() as tx:
+                return await tx.lock_thread_state(t.thread_id, 60)
+
+        async with a.transaction() as tx:
+            assert await tx.get_thread(t.thread_id, for_update=True) is not None
+            await tx.insert_run(f.run(t.thread_id))
+            holding = asyncio.create_task(hold())
+            await eventually(lambda: _waiting_for_locks(postgres_url), lambda n: n > 0, what="the update waits")
+        assert await holding is False
+
+
+async def _waiting_for_locks(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
+    return row[0] if row else 0

@@ -163,6 +163,10 @@ class PostgresTx(Tx):
         await self._exec("record_thread_state", rows.state_params(thread_id, state))
 
     async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
+        # The thread's row first. A transaction queueing a run holds it (get_thread
+        # for_update) until it commits; the conditional update then runs on a snapshot taken
+        # after that commit and sees the run. In one statement its snapshot would predate it.
+        await self._exec("get_thread", {"thread_id": thread_id}, lock="FOR UPDATE")
         return await self._count("lock_thread_state", {"thread_id": thread_id, "seconds": float(seconds)}) > 0
 
     async def unlock_thread_state(self, thread_id: str) -> None:
@@ -317,17 +321,17 @@ class PostgresStorage(Storage):
     async def __aenter__(self) -> PostgresStorage:
         try:
             await self._open()
-        except BaseException:
+        except BaseException as exc:
             await self._stack.aclose()
+            if isinstance(exc, psycopg.Error):
+                # No client is waiting yet: the operator starting Waypost gets the reason.
+                log.error("opening the PostgreSQL database failed: %s", exc)
+                raise StorageError(f"cannot open the PostgreSQL database: {exc}") from exc
             raise
         return self
 
     async def _open(self) -> None:
-        try:
-            conn = await driver.connect(self.url)  # fails at once when the database can't be reached
-        except psycopg.Error as exc:
-            log.error("connecting to PostgreSQL failed: %s", exc)
-            raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
+        conn = await driver.connect(self.url)  # fails at once when the database can't be reached
         async with conn:
             pool: AsyncConnectionPool[driver.Connection] = AsyncConnectionPool(
                 self.url,
@@ -389,18 +393,14 @@ class PostgresStorage(Storage):
 
     async def migrate(self) -> list[str]:
         try:
-            conn = await driver.connect(self.url)
+            async with await driver.connect(self.url) as conn:
+                return await self._migrate(conn)
         except psycopg.Error as exc:
-            raise driver.storage_error("connecting to migrate", exc) from exc
-        async with conn:
-            return await self._migrate(conn)
+            raise driver.storage_error("migrating", exc) from exc
 
     async def _migrate(self, conn: driver.Connection) -> list[str]:
         assert self._saver is not None, "storage is not open"
-        try:
-            return await migrate.migrate(conn, self._saver)
-        except psycopg.Error as exc:
-            raise driver.storage_error("migrating", exc) from exc
+        return await migrate.migrate(conn, self._saver)
 
 
 async def _fold_case_where_possible(conn: driver.Connection, queries: dict[str, str]) -> dict[str, str]:
