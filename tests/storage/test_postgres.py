@@ -20,8 +20,8 @@ from tests.polling import eventually
 from tests.storage import factories as f
 from waypost.errors import StorageError
 from waypost.storage import open_storage
-from waypost.storage.base import Storage
-from waypost.storage.postgres.store import PostgresStorage
+from waypost.storage.base import AssistantFilter, Page, Storage
+from waypost.storage.postgres.store import PostgresStorage, without_icu
 
 
 class Boom(Exception):
@@ -199,3 +199,16 @@ async def _waiting_for_locks(url: str) -> int:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
     return row[0] if row else 0
+
+
+async def test_name_search_without_icu_still_works(postgres_url: str) -> None:
+    """The queries a server built without ICU gets are valid, and fold ASCII at least."""
+    async with open_storage(postgres_url) as storage:
+        assert isinstance(storage, PostgresStorage)
+        storage._queries = without_icu(storage._queries)
+        assert all("und-x-icu" not in sql for sql in storage._queries.values())
+        a = f.assistant(name="Alpha Bot")
+        async with storage.transaction() as tx:
+            await tx.put_assistant(a, new_version=True)
+            found, total = await tx.search_assistants(AssistantFilter(name="ALPHA"), Page())
+        assert ([x.assistant_id for x in found], total) == ([a.assistant_id], 1)

@@ -79,7 +79,7 @@ class Listener:
                             loop.call_soon(callback, "")
                     pause = _RETRY_FIRST_S
                 await self._dispatch(self._conn, loop)
-            except (psycopg.Error, OSError) as exc:
+            except Exception as exc:  # whatever broke, notices must come back: reconnect
                 log.warning("the notice listener lost its connection (%s); trying again in %.1f s", exc, pause)
                 await self._close()
                 await asyncio.sleep(pause)

@@ -410,4 +410,8 @@ async def _fold_case_where_possible(conn: driver.Connection, queries: dict[str, 
     if row is not None and row["n"]:
         return queries
     log.warning("PostgreSQL has no ICU collation: assistant names fold case as the database's LC_CTYPE does")
+    return without_icu(queries)
+
+
+def without_icu(queries: dict[str, str]) -> dict[str, str]:
     return {name: sql.replace('COLLATE "und-x-icu"', 'COLLATE "default"') for name, sql in queries.items()}
