@@ -109,3 +109,26 @@ async def test_a_rollback_touches_only_its_own_thread(storage: Storage) -> None:
     assert await _checkpoints(storage, a.thread_id) == a_after
     await storage.rollback_checkpoints(a.thread_id, "run-a")
     assert await _checkpoints(storage, a.thread_id) == a_before
+
+
+async def test_a_run_that_ended_has_nothing_saved_to_put_back(storage: Storage) -> None:
+    """discard_saved_writes (the run ended and keeps its work) forgets what claim_runs saved:
+    a rollback of that run afterwards has no earlier writes to put back on the checkpoint it
+    continued from, which keeps the writes the run left there."""
+    graph = _graph(storage)
+    t = f.thread()
+    async with storage.transaction() as tx:
+        await tx.insert_thread(t)
+    await graph.ainvoke({"text": "draft"}, _config(t.thread_id, "run-1"))
+    (head, *_) = before = await _checkpoints(storage, t.thread_id)
+    await _claim_resume(storage, t.thread_id, "run-2")
+    await graph.ainvoke(Command(resume="kept"), _config(t.thread_id, "run-2"))
+    async with storage.transaction() as tx:
+        await tx.discard_saved_writes("run-2")
+    kept = {c[1]: c for c in await _checkpoints(storage, t.thread_id)}
+    assert kept[head[1]] != head  # run-2 wrote onto the checkpoint it continued from
+
+    await storage.rollback_checkpoints(t.thread_id, "run-2")
+    after = await _checkpoints(storage, t.thread_id)
+    assert [c[1] for c in after] == [c[1] for c in before]  # its own checkpoints still go
+    assert after[0] == kept[head[1]]  # but nothing saved came back

@@ -203,7 +203,7 @@ FROM checkpoint_writes w JOIN run_saved_heads h
 DELETE FROM run_saved_heads WHERE run_id = %(run_id)s;
 
 -- name: discard_saved_writes
-DELETE FROM run_saved_writes WHERE run_id = %(run_id)s AND thread_id = %(thread_id)s;
+DELETE FROM run_saved_writes WHERE run_id = %(run_id)s;
 
 -- name: next_available_at
 SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > now();
