@@ -1,7 +1,7 @@
 """PostgreSQL storage: for several Waypost processes on one database.
 
 One psycopg AsyncConnectionPool serves Waypost's transactions and langgraph's own
-AsyncPostgresSaver, on the same tables' database (and schema: the URL's search_path). Every
+AsyncPostgresSaver: their tables share one database and schema (the URL's search_path). Every
 transaction is one pooled connection inside `conn.transaction()`; every state change is one
 conditional statement whose row count or RETURNING says whether it applied, so the rules hold
 across processes. Times that decide something (due runs, leases, holds) are the database's.
