@@ -24,7 +24,9 @@ log = logging.getLogger("waypost")
 @asynccontextmanager
 async def services(settings: Settings, project: Project) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
-        storage = await stack.enter_async_context(open_storage(settings.database_url))
+        storage = await stack.enter_async_context(
+            open_storage(settings.database_url, max_pool_size=settings.db_pool_size)
+        )
         project.graphs.attach(storage.checkpointer)
         broker = await stack.enter_async_context(open_broker(settings.redis_url, settings.redis_prefix))
         rt = Runtime(

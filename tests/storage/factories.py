@@ -13,7 +13,7 @@ BASE = datetime(2025, 1, 1, tzinfo=UTC)
 
 def ts(seconds: float) -> str:
     """An ISO timestamp `seconds` after a fixed base (same format as models.now_iso)."""
-    return (BASE + timedelta(seconds=seconds)).isoformat()
+    return (BASE + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
 def new_id() -> str:

@@ -5,32 +5,36 @@ migration in one go; another by walking the releases, release k knowing the firs
 migrations and opening the database the release before it left. Their schemas are read as
 maps {object: description} and compared object by object (`schema_differences`). Only two
 things are dialect-specific, reading a schema and what a database says it applied, and they
-sit in a `SchemaDialect`: SQLite's reads `sqlite_master` and PRAGMA table_xinfo; a PostgreSQL
-twin reads `information_schema`/`pg_catalog` into the same kind of keys ("table runs",
-"column runs.status", ...) and is one more entry in SCHEMA_DIALECTS.
+sit in a `SchemaDialect`: SQLite's reads `sqlite_master` and PRAGMA table_xinfo; PostgreSQL's
+reads `information_schema`/`pg_catalog` into the same kind of keys ("table runs",
+"column runs.status", "index runs_one_running", ...), each database a schema of its own.
 
 Given one list of migrations, the walk and the fresh install run the same statements, so the
 check on the shipped list alone could pass by construction. It also runs with a stand-in next
 migration (a step that alters tables existing rows live in, like the coming 0002), and on a
 history whose schemas do part, a migration edited after its release, where it must fail.
 
-The dead-query check covers every dialect folder that has a queries.sql.
+The dead-query check covers every dialect folder that has a queries.sql, and every dialect
+names the same queries.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
 
+import psycopg
 import pytest
 
+from tests.storage import pg
 from waypost.errors import ConfigError
 from waypost.storage import open_storage
+from waypost.storage.postgres import migrate as postgres_migrate
 from waypost.storage.sql import load_migrations, load_queries
 from waypost.storage.sqlite import store as sqlite_store
 
@@ -84,13 +88,56 @@ def sqlite_applied(url: str) -> list[str]:
         conn.close()
 
 
+# ---- the dialect-specific part: PostgreSQL (a schema per database, tests/storage/pg.py) ----
+
+
+def postgres_schema(url: str) -> Schema:
+    """Every table (its columns in order and its constraints), every column, every index,
+    read from the one schema the URL points at. Index definitions name their schema, which
+    differs between the two databases compared, so it is cut out."""
+    schema = pg.schema_of(url)
+    found: Schema = {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (schema,)
+        ).fetchall()
+        for (table,) in tables:
+            columns = conn.execute(
+                "SELECT column_name, data_type, is_nullable, column_default, is_identity, identity_generation"
+                " FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+                " ORDER BY ordinal_position",
+                (schema, table),
+            ).fetchall()
+            constraints = conn.execute(
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE n.nspname = %s AND t.relname = %s ORDER BY c.conname",
+                (schema, table),
+            ).fetchall()
+            found[f"table {table}"] = (tuple(c[0] for c in columns), tuple(constraints))
+            for column, *description in columns:
+                found[f"column {table}.{column}"] = tuple(description)
+        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s", (schema,))
+        for name, definition in indexes.fetchall():
+            found[f"index {name}"] = definition.replace(f"{schema}.", "")
+    return found
+
+
+def postgres_applied(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        if conn.execute("SELECT to_regclass('waypost_migrations')").fetchone() == (None,):
+            return []
+        return [r[0] for r in conn.execute("SELECT name FROM waypost_migrations ORDER BY name")]
+
+
 @dataclass(frozen=True)
 class SchemaDialect:
     name: str  # the folder under waypost/storage with its migrations
     url: Callable[[Path, str], str]  # the URL of an empty database called `label`
     schema: Callable[[str], Schema]
     applied: Callable[[str], list[str]]
-    store: ModuleType  # the store module whose load_migrations a release replaces
+    store: ModuleType  # the module whose load_migrations a release replaces
+    missing: Callable[[], str | None] = lambda: None  # why this dialect can't be tried here
 
 
 SCHEMA_DIALECTS = [
@@ -101,7 +148,28 @@ SCHEMA_DIALECTS = [
         applied=sqlite_applied,
         store=sqlite_store,
     ),
+    SchemaDialect(
+        name="postgres",
+        url=lambda tmp, label: pg.new_schema(label),
+        schema=postgres_schema,
+        applied=postgres_applied,
+        store=postgres_migrate,
+        missing=pg.missing,
+    ),
 ]
+
+
+@pytest.fixture(params=SCHEMA_DIALECTS, ids=lambda d: d.name)
+def dialect(request: pytest.FixtureRequest) -> Iterator[SchemaDialect]:
+    d: SchemaDialect = request.param
+    reason = d.missing()
+    if reason:
+        pytest.skip(reason)
+    try:
+        yield d
+    finally:
+        pg.drop_schemas()  # the PostgreSQL databases the test made (none for SQLite)
+
 
 # ---- the shared part: releases, the walk, the comparison ----
 
@@ -168,8 +236,9 @@ async def fresh_and_walked(
     return dialect.schema(fresh), dialect.schema(walked), steps
 
 
-def test_migrations_are_numbered_and_ordered() -> None:
-    names = [name for name, _ in load_migrations("sqlite")]
+@pytest.mark.parametrize("folder", DIALECTS)
+def test_migrations_are_numbered_and_ordered(folder: str) -> None:
+    names = [name for name, _ in load_migrations(folder)]
     assert names, "no migrations found"
     assert names == sorted(names)
     assert all(re.fullmatch(r"\d{4}_[a-z0-9_]+\.sql", n) for n in names), names
@@ -177,7 +246,6 @@ def test_migrations_are_numbered_and_ordered() -> None:
     assert numbers == list(range(1, len(names) + 1)), "migration numbers must be 0001, 0002, ... without gaps"
 
 
-@pytest.mark.parametrize("dialect", SCHEMA_DIALECTS, ids=lambda d: d.name)
 @pytest.mark.parametrize("stand_in", [False, True], ids=["shipped", "shipped+stand-in"])
 async def test_fresh_install_schema_equals_upgraded_schema(
     dialect: SchemaDialect, stand_in: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -196,7 +264,6 @@ async def test_fresh_install_schema_equals_upgraded_schema(
     assert_same_schema(fresh, upgraded)
 
 
-@pytest.mark.parametrize("dialect", SCHEMA_DIALECTS, ids=lambda d: d.name)
 async def test_comparison_reports_a_migration_edited_after_its_release(
     dialect: SchemaDialect, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,7 +284,6 @@ async def test_comparison_reports_a_migration_edited_after_its_release(
         assert_same_schema(fresh, upgraded)
 
 
-@pytest.mark.parametrize("dialect", SCHEMA_DIALECTS, ids=lambda d: d.name)
 async def test_upgrade_from_every_release_reaches_the_fresh_schema(
     dialect: SchemaDialect, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,30 +298,39 @@ async def test_upgrade_from_every_release_reaches_the_fresh_schema(
         assert_same_schema(fresh, upgraded)
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_every_query_is_used_by_its_store(dialect: str) -> None:
-    queries = load_queries(dialect)
-    assert queries, f"{dialect}: no queries loaded"
-    store_py = resources.files(f"waypost.storage.{dialect}").joinpath("store.py").read_text()
+@pytest.mark.parametrize("folder", DIALECTS)
+def test_every_query_is_used_by_its_store(folder: str) -> None:
+    queries = load_queries(folder)
+    assert queries, f"{folder}: no queries loaded"
+    store_py = resources.files(f"waypost.storage.{folder}").joinpath("store.py").read_text()
     unused = [name for name in queries if not re.search(rf"""["']{name}["']""", store_py)]
-    assert not unused, f"{dialect}/queries.sql has queries store.py never uses: {unused}"
+    assert not unused, f"{folder}/queries.sql has queries store.py never uses: {unused}"
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_every_query_the_store_names_exists(dialect: str) -> None:
-    queries = load_queries(dialect)
-    store_py = resources.files(f"waypost.storage.{dialect}").joinpath("store.py").read_text()
-    named = set(re.findall(r"""_(?:exec|one|search)\(\s*["'](\w+)["']""", store_py))
-    assert named, f"{dialect}: found no query calls in store.py"
-    assert not named - set(queries), f"{dialect}/store.py runs queries missing from queries.sql: {named - set(queries)}"
+@pytest.mark.parametrize("folder", DIALECTS)
+def test_every_query_the_store_names_exists(folder: str) -> None:
+    queries = load_queries(folder)
+    store_py = resources.files(f"waypost.storage.{folder}").joinpath("store.py").read_text()
+    named = set(re.findall(r"""_(?:exec|one|all|count|search)\(\s*["'](\w+)["']""", store_py))
+    assert named, f"{folder}: found no query calls in store.py"
+    assert not named - set(queries), f"{folder}/store.py runs queries missing from queries.sql: {named - set(queries)}"
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_query_names_are_unique(dialect: str) -> None:
-    text = resources.files(f"waypost.storage.{dialect}").joinpath("queries.sql").read_text()
+def test_every_dialect_names_the_same_queries() -> None:
+    """One interface, one set of queries: a query one dialect has and another lacks is a
+    behaviour one of them is missing (or a dead query)."""
+    assert len(DIALECTS) > 1, DIALECTS
+    names = {d: set(load_queries(d)) for d in DIALECTS}
+    everywhere = set.intersection(*names.values())
+    assert {d: sorted(n - everywhere) for d, n in names.items()} == {d: [] for d in DIALECTS}
+
+
+@pytest.mark.parametrize("folder", DIALECTS)
+def test_query_names_are_unique(folder: str) -> None:
+    text = resources.files(f"waypost.storage.{folder}").joinpath("queries.sql").read_text()
     names = re.findall(r"^--\s*name:\s*(\w+)\s*$", text, re.MULTILINE)
     duplicates = sorted({n for n in names if names.count(n) > 1})
-    assert not duplicates, f"{dialect}/queries.sql defines these more than once: {duplicates}"
+    assert not duplicates, f"{folder}/queries.sql defines these more than once: {duplicates}"
 
 
 async def test_one_process_per_sqlite_file(tmp_path: Path) -> None:

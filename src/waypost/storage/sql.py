@@ -1,9 +1,18 @@
-"""Load named SQL blocks (`-- name: x`) from a dialect's queries.sql, and its migrations."""
+"""Load named SQL blocks (`-- name: x`) from a dialect's queries.sql, and its migrations;
+what every dialect's queries are given alike."""
 
 from __future__ import annotations
 
 import re
 from importlib import resources
+
+from waypost.storage.base import Page
+
+# How long a sweeper holds a cancelled run it took over from a dead worker, while it ends it.
+TAKEOVER_LEASE_S = 30.0
+
+THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+ASSISTANT_SORT = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
@@ -19,3 +28,11 @@ def load_migrations(dialect: str) -> list[tuple[str, str]]:
     folder = resources.files(f"waypost.storage.{dialect}").joinpath("migrations")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name, f.read_text()) for f in files]
+
+
+def order_by(page: Page, allowed: set[str], default: str, tiebreak: str) -> str:
+    """The ORDER BY a page asks for, its column taken only from `allowed` (anything else
+    gets `default`), ties broken by insertion order (`tiebreak`)."""
+    column = page.sort_by if page.sort_by in allowed else default
+    direction = "ASC" if (page.sort_order or "desc").lower() == "asc" else "DESC"
+    return f"{column} {direction}, {tiebreak} {direction}"

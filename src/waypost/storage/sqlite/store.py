@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from waypost import serde
-from waypost.auth.filters import Condition
 from waypost.auth.users import ANONYMOUS
 from waypost.errors import ConfigError, StorageError
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread, now_iso
+from waypost.storage import rows
 from waypost.storage.base import (
     AssistantFilter,
     Lease,
@@ -35,19 +35,14 @@ from waypost.storage.base import (
     ThreadFilter,
     ThreadState,
     Tx,
-    split_conditions,
 )
-from waypost.storage.sql import load_migrations, load_queries
+from waypost.storage.rows import canonical_text, json_text
+from waypost.storage.sql import ASSISTANT_SORT, TAKEOVER_LEASE_S, THREAD_SORT, load_migrations, load_queries, order_by
 from waypost.storage.sqlite.saver import LoopSqliteSaver
 
 log = logging.getLogger("waypost.storage")
 
 BUSY_TIMEOUT_MS = 10_000
-# How long a sweeper holds a cancelled run it took over from a dead worker, while it ends it.
-TAKEOVER_LEASE_S = 30.0
-
-THREAD_SORT = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
-ASSISTANT_SORT = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -57,23 +52,7 @@ def sqlite_path(database_url: str) -> Path:
 
 
 def _order(page: Page, allowed: set[str], default: str) -> str:
-    column = page.sort_by if page.sort_by in allowed else default
-    direction = "ASC" if (page.sort_order or "desc").lower() == "asc" else "DESC"
-    return f"{column} {direction}, rowid {direction}"
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else serde.dumps(value).decode()
-
-
-def _canonical(value: Any) -> str | None:
-    """JSON with sorted keys, for what filters compare: metadata, values, the filters."""
-    return None if value is None else serde.dumps(value, sort_keys=True).decode()
-
-
-def _conditions(conditions: tuple[Condition, ...]) -> dict[str, str | None]:
-    required, contains = split_conditions(conditions)
-    return {"required": _canonical(required), "contains": _canonical(contains)}
+    return order_by(page, allowed, default, "rowid")
 
 
 def _load(value: str | None) -> Any:
@@ -81,74 +60,19 @@ def _load(value: str | None) -> Any:
 
 
 def _assistant(row: sqlite3.Row) -> Assistant:
-    return Assistant(
-        assistant_id=row["assistant_id"],
-        graph_id=row["graph_id"],
-        config=_load(row["config"]),
-        context=_load(row["context"]),
-        metadata=_load(row["metadata"]),
-        name=row["name"],
-        description=row["description"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return rows.assistant(row, _load)
 
 
 def _thread(row: sqlite3.Row) -> Thread:
-    return Thread(
-        thread_id=row["thread_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        state_updated_at=row["state_updated_at"],
-        metadata=_load(row["metadata"]),
-        config=_load(row["config"]),
-        status=row["status"],
-        values=_load(row["state_values"]),
-        interrupts=_load(row["interrupts"]),
-        error=_load(row["error"]),
-        at_breakpoint=bool(row["at_breakpoint"]),
-    )
+    return rows.thread(row, _load)
 
 
 def _run(row: sqlite3.Row) -> Run:
-    return Run(
-        run_id=row["run_id"],
-        thread_id=row["thread_id"],
-        assistant_id=row["assistant_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        status=row["status"],
-        metadata=_load(row["metadata"]),
-        kwargs=_load(row["kwargs"]),
-        multitask_strategy=row["multitask_strategy"],
-        attempt=row["attempt"],
-        available_at=row["available_at"],
-        output=_load(row["output"]),
-        temporary=bool(row["temporary"]),
-        cancel_action=row["cancel_action"],
-        lease_owner=row["lease_owner"],
-        answers=_load(row["answers"]),
-    )
+    return rows.run(row, _load)
 
 
 def _interrupt(row: sqlite3.Row) -> PendingInterrupt:
-    return PendingInterrupt(
-        thread_id=row["thread_id"],
-        interrupt_id=row["interrupt_id"],
-        task_id=row["task_id"],
-        ns=_load(row["ns"]),
-        value=_load(row["value"]),
-        response_schema=_load(row["response_schema"]),
-        created_at=row["created_at"],
-        answered_by_run=row["answered_by_run"],
-        superseded_by=row["superseded_by"],
-        run_id=row["run_id"],
-        assistant_id=row["assistant_id"],
-        graph_id=row["graph_id"],
-        answered_at=row["answered_at"],
-        answered_by=row["answered_by"],
-    )
+    return rows.interrupt(row, _load)
 
 
 class SqliteTx(Tx):
@@ -187,13 +111,13 @@ class SqliteTx(Tx):
 
     def _search(self, name: str, params: dict[str, Any], page: Page, order: str) -> tuple[list[sqlite3.Row], int]:
         """A page of rows and the total match count (a window count rides on each row)."""
-        rows = self._exec(name, {**params, "limit": page.limit, "offset": page.offset}, order).fetchall()
-        if rows:
-            return rows, int(rows[0]["total"])
+        found = self._exec(name, {**params, "limit": page.limit, "offset": page.offset}, order).fetchall()
+        if found:
+            return found, int(found[0]["total"])
         if page.offset == 0:
-            return rows, 0
+            return found, 0
         first = self._exec(name, {**params, "limit": 1, "offset": 0}, order).fetchone()
-        return rows, int(first["total"]) if first else 0
+        return found, int(first["total"]) if first else 0
 
     def _one(self, name: str, params: dict[str, Any]) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._exec(name, params).fetchone()
@@ -201,12 +125,7 @@ class SqliteTx(Tx):
 
     # assistants
     async def put_assistant(self, a: Assistant, *, new_version: bool) -> None:
-        params = {
-            **a.as_dict(),
-            "config": _json(a.config),
-            "context": _json(a.context),
-            "metadata": _canonical(a.metadata),
-        }
+        params = rows.assistant_params(a)
         self._exec("put_assistant", params)
         if new_version:
             self._exec("put_assistant_version", params)
@@ -220,54 +139,40 @@ class SqliteTx(Tx):
         return self._exec("delete_assistant", {"assistant_id": assistant_id}).rowcount > 0
 
     async def search_assistants(self, f: AssistantFilter, page: Page) -> tuple[list[Assistant], int]:
-        rows, total = self._search(
+        found, total = self._search(
             "search_assistants",
             {
                 "graph_id": f.graph_id,
                 "name": f.name,
-                "metadata": _canonical(f.metadata or {}),
-                **_conditions(f.conditions),
+                "metadata": canonical_text(f.metadata or {}),
+                **rows.condition_params(f.conditions),
             },
             page,
             _order(page, ASSISTANT_SORT, "created_at"),
         )
-        return [_assistant(r) for r in rows], total
+        return [_assistant(r) for r in found], total
 
     async def assistant_versions(
         self, assistant_id: str, metadata: dict[str, Any] | None, page: Page
     ) -> list[Assistant]:
-        rows = self._exec(
+        found = self._exec(
             "assistant_versions",
             {
                 "assistant_id": assistant_id,
-                "metadata": _canonical(metadata or {}),
+                "metadata": canonical_text(metadata or {}),
                 "limit": page.limit,
                 "offset": page.offset,
             },
         ).fetchall()
-        return [_assistant(r) for r in rows]
+        return [_assistant(r) for r in found]
 
     async def assistant_version(self, assistant_id: str, version: int) -> Assistant | None:
         row = self._one("assistant_version", {"assistant_id": assistant_id, "version": version})
         return _assistant(row) if row else None
 
     # threads
-    def _thread_params(self, t: Thread) -> dict[str, Any]:
-        return {
-            "thread_id": t.thread_id,
-            "created_at": t.created_at,
-            "updated_at": t.updated_at,
-            "state_updated_at": t.state_updated_at,
-            "metadata": _canonical(t.metadata),
-            "config": _json(t.config),
-            "status": t.status,
-            "state_values": _canonical(t.values),
-            "interrupts": _json(t.interrupts),
-            "error": _json(t.error),
-        }
-
     async def insert_thread(self, t: Thread) -> bool:
-        return self._exec("insert_thread", self._thread_params(t)).rowcount > 0
+        return self._exec("insert_thread", rows.thread_params(t)).rowcount > 0
 
     async def get_thread(self, thread_id: str, *, for_update: bool = False) -> Thread | None:
         # Every SQLite transaction here holds the database's write lock (BEGIN IMMEDIATE),
@@ -283,7 +188,7 @@ class SqliteTx(Tx):
             return None
         row = self._one(
             "set_thread_metadata",
-            {"thread_id": thread_id, "metadata": _canonical({**current.metadata, **patch}), "now": now},
+            {"thread_id": thread_id, "metadata": canonical_text({**current.metadata, **patch}), "now": now},
         )
         return _thread(row) if row else None
 
@@ -291,18 +196,7 @@ class SqliteTx(Tx):
         self._exec("set_thread_status", {"thread_id": thread_id, "status": status, "now": now})
 
     async def record_thread_state(self, thread_id: str, state: ThreadState) -> None:
-        self._exec(
-            "record_thread_state",
-            {
-                "thread_id": thread_id,
-                "state_values": _canonical(state.values),
-                "interrupts": _json(state.interrupts),
-                "status": state.status,
-                "error": _json(state.error),
-                "at_breakpoint": int(state.at_breakpoint),
-                "now": state.updated_at,
-            },
-        )
+        self._exec("record_thread_state", rows.state_params(thread_id, state))
 
     async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
         now = time.time()
@@ -324,41 +218,23 @@ class SqliteTx(Tx):
         return self._exec("delete_thread", {"thread_id": thread_id}).rowcount > 0
 
     async def search_threads(self, f: ThreadFilter, page: Page) -> tuple[list[Thread], int]:
-        rows, total = self._search(
+        found, total = self._search(
             "search_threads",
             {
                 "status": f.status,
-                "ids": _json(f.ids),
-                "metadata": _canonical(f.metadata or {}),
-                "values": _canonical(f.values or {}),
-                **_conditions(f.conditions),
+                "ids": json_text(f.ids),
+                "metadata": canonical_text(f.metadata or {}),
+                "values": canonical_text(f.values or {}),
+                **rows.condition_params(f.conditions),
             },
             page,
             _order(page, THREAD_SORT, "created_at"),
         )
-        return [_thread(r) for r in rows], total
+        return [_thread(r) for r in found], total
 
     # runs
     async def insert_run(self, r: Run) -> None:
-        self._exec(
-            "insert_run",
-            {
-                "run_id": r.run_id,
-                "thread_id": r.thread_id,
-                "assistant_id": r.assistant_id,
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
-                "available_at": r.available_at or r.created_at,
-                "status": r.status,
-                "metadata": _json(r.metadata),
-                "kwargs": _json(r.kwargs),
-                "multitask_strategy": r.multitask_strategy,
-                "attempt": r.attempt,
-                "output": _json(r.output),
-                "temporary": int(r.temporary),
-                "answers": _json(r.answers),
-            },
-        )
+        self._exec("insert_run", rows.run_params(r))
 
     async def get_run(self, run_id: str) -> Run | None:
         row = self._one("get_run", {"run_id": run_id})
@@ -368,17 +244,17 @@ class SqliteTx(Tx):
         return self._exec("delete_finished_run", {"run_id": run_id}).rowcount > 0
 
     async def list_runs(self, thread_id: str, status: str | None, page: Page) -> list[Run]:
-        rows = self._exec(
+        found = self._exec(
             "list_runs",
             {"thread_id": thread_id, "status": status, "limit": page.limit, "offset": page.offset},
         ).fetchall()
-        return [_run(r) for r in rows]
+        return [_run(r) for r in found]
 
     async def inflight_runs(self, thread_id: str) -> list[Run]:
         return [_run(r) for r in self._exec("inflight_runs", {"thread_id": thread_id}).fetchall()]
 
     async def runs_by_status(self, statuses: list[str]) -> list[Run]:
-        return [_run(r) for r in self._exec("runs_by_status", {"statuses": _json(statuses)}).fetchall()]
+        return [_run(r) for r in self._exec("runs_by_status", {"statuses": json_text(statuses)}).fetchall()]
 
     # the queue and held runs. SQLite's clock is this process's clock: one process owns the file.
     async def claim_runs(self, worker_id: str, lease_s: float, limit: int) -> list[Run]:
@@ -390,11 +266,11 @@ class SqliteTx(Tx):
         return runs
 
     def _save_heads(self, run: Run) -> None:
-        namespaces = {""}
-        for item in self._exec("thread_interrupts", {"thread_id": run.thread_id, "superseded": 0}):
-            ns = _load(item["ns"])
-            namespaces.update("|".join(ns[:k]) for k in range(1, len(ns)))
-        params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": _json(sorted(namespaces))}
+        interrupts = [
+            _interrupt(r) for r in self._exec("thread_interrupts", {"thread_id": run.thread_id, "superseded": 0})
+        ]
+        namespaces = rows.namespaces_answered(interrupts)
+        params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": json_text(namespaces)}
         self._exec("save_heads", params)
         self._exec("save_writes", {"run_id": run.run_id})
 
@@ -410,11 +286,11 @@ class SqliteTx(Tx):
         return Lease(cancel_action=row["cancel_action"]) if row else None
 
     async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
-        params = {"run_id": run_id, "attempt": attempt, "status": status, "output": _json(output), "now": now}
+        params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
         return self._exec("finish_run", params).rowcount > 0
 
     async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
-        params = {"run_id": run_id, "attempt": attempt, "output": _json(output), "now": now}
+        params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
         return self._exec("end_cancelled_run", params).rowcount > 0
 
     async def drop_held_run(self, run_id: str, attempt: int) -> bool:
@@ -436,16 +312,16 @@ class SqliteTx(Tx):
     async def expire_leases(self, worker_id: str) -> tuple[int, list[Run]]:
         params = {"worker": worker_id, "now": time.time(), "lease_s": TAKEOVER_LEASE_S}
         requeued = self._exec("expire_leases", params).rowcount
-        rows = self._exec("take_over_cancelled", params).fetchall()
-        return requeued, [_run(r) for r in rows]
+        found = self._exec("take_over_cancelled", params).fetchall()
+        return requeued, [_run(r) for r in found]
 
     async def forget_leases(self) -> int:
         return self._exec("forget_leases", {}).rowcount
 
     # interrupts
     async def thread_interrupts(self, thread_id: str, *, superseded: bool = False) -> list[PendingInterrupt]:
-        rows = self._exec("thread_interrupts", {"thread_id": thread_id, "superseded": int(superseded)}).fetchall()
-        return [_interrupt(r) for r in rows]
+        found = self._exec("thread_interrupts", {"thread_id": thread_id, "superseded": int(superseded)}).fetchall()
+        return [_interrupt(r) for r in found]
 
     async def answer_interrupts(
         self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str, answered_by: str = ANONYMOUS
@@ -454,7 +330,7 @@ class SqliteTx(Tx):
             "answer_interrupts",
             {
                 "thread_id": thread_id,
-                "ids": _json(interrupt_ids),
+                "ids": json_text(interrupt_ids),
                 "run_id": run_id,
                 "now": now,
                 "answered_by": answered_by,
@@ -463,30 +339,16 @@ class SqliteTx(Tx):
         return cur.rowcount
 
     async def release_answers(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
-        self._exec("release_answers", {"thread_id": thread_id, "run_id": run_id, "ids": _json(interrupt_ids)})
+        self._exec("release_answers", {"thread_id": thread_id, "run_id": run_id, "ids": json_text(interrupt_ids)})
 
     async def supersede_interrupts(self, thread_id: str, run_id: str, *, keep: list[str] | None = None) -> None:
-        self._exec("supersede_interrupts", {"thread_id": thread_id, "run_id": run_id, "keep": _json(keep or [])})
+        self._exec("supersede_interrupts", {"thread_id": thread_id, "run_id": run_id, "keep": json_text(keep or [])})
 
     async def restore_superseded(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
-        self._exec("restore_superseded", {"thread_id": thread_id, "run_id": run_id, "ids": _json(interrupt_ids)})
+        self._exec("restore_superseded", {"thread_id": thread_id, "run_id": run_id, "ids": json_text(interrupt_ids)})
 
     async def upsert_interrupt(self, i: PendingInterrupt) -> None:
-        self._exec(
-            "upsert_interrupt",
-            {
-                "thread_id": i.thread_id,
-                "interrupt_id": i.interrupt_id,
-                "task_id": i.task_id,
-                "ns": _json(i.ns),
-                "value": _json(i.value),
-                "response_schema": _json(i.response_schema),
-                "created_at": i.created_at,
-                "run_id": i.run_id,
-                "assistant_id": i.assistant_id,
-                "graph_id": i.graph_id,
-            },
-        )
+        self._exec("upsert_interrupt", rows.interrupt_params(i))
 
     async def discard_saved_writes(self, run_id: str) -> None:
         self._exec("discard_saved_writes", {"run_id": run_id})

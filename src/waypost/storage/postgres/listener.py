@@ -1,0 +1,93 @@
+"""Notices from every process: one connection of its own doing LISTEN on each channel.
+
+A transaction sends `pg_notify('waypost_<channel>', payload)`; PostgreSQL delivers it to every
+listening session when that transaction commits, this process's own included, and never if it
+rolls back. Callbacks run on the event loop (call_soon), never inside the listener's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import get_args
+
+import psycopg
+from psycopg import sql
+
+from waypost.storage.base import Notice
+from waypost.storage.postgres import driver
+
+log = logging.getLogger("waypost.storage")
+
+PREFIX = "waypost_"
+CHANNELS: tuple[Notice, ...] = get_args(Notice)
+# A listener that heard nothing this long checks its connection (one that died without a
+# word, behind a firewall say, would otherwise wait forever).
+KEEPALIVE_S = 30.0
+_RETRY_FIRST_S, _RETRY_MAX_S = 0.1, 10.0
+
+
+class Listener:
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._callbacks: dict[str, list[Callable[[str], None]]] = defaultdict(list)
+        self._conn: driver.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, channel: Notice, callback: Callable[[str], None]) -> None:
+        self._callbacks[channel].append(callback)
+
+    async def start(self) -> None:
+        """Connect and LISTEN before returning: a notice sent once the storage is open is
+        heard, even one sent before the first callback is added (it finds none)."""
+        self._conn = await self._connect()
+        self._task = asyncio.create_task(self._run(), name="waypost-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close()
+
+    async def _connect(self) -> driver.Connection:
+        conn = await driver.connect(self._url)
+        for channel in CHANNELS:
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(PREFIX + channel)))
+        return conn
+
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error, OSError):
+                await conn.close()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        pause = _RETRY_FIRST_S
+        while True:
+            try:
+                if self._conn is None:
+                    self._conn = await self._connect()
+                    log.warning("the notice listener is connected again")
+                    # Notices sent while it was away are lost: every listener is told to look.
+                    for callbacks in self._callbacks.values():
+                        for callback in callbacks:
+                            loop.call_soon(callback, "")
+                    pause = _RETRY_FIRST_S
+                await self._dispatch(self._conn, loop)
+            except Exception as exc:  # whatever broke, notices must come back: reconnect
+                log.warning("the notice listener lost its connection (%s); trying again in %.1f s", exc, pause)
+                await self._close()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _RETRY_MAX_S)
+
+    async def _dispatch(self, conn: driver.Connection, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            async for notice in conn.notifies(timeout=KEEPALIVE_S):
+                for callback in self._callbacks.get(notice.channel.removeprefix(PREFIX), ()):
+                    loop.call_soon(callback, notice.payload)
+            await conn.execute("SELECT 1")

@@ -1,0 +1,333 @@
+-- One named block per query, with the same names as sqlite/queries.sql. Parameters are
+-- psycopg's %(named)s, each cast to its type (a NULL parameter has none of its own).
+-- {order} is filled from a whitelist, {lock} with FOR UPDATE or nothing.
+--
+-- A metadata or values filter matches a row when every member of the filter has a member of
+-- the row under the same key that is equal as JSON (jsonb equality: true is not 1, "1" is not
+-- 1, objects compare whole and regardless of key order, arrays in order). A missing key is
+-- NULL, which IS DISTINCT FROM a JSON null. The key is only ever looked up (->), never built
+-- into a path, so quotes, dots or `$` in a key mean nothing special.
+--
+-- Time is the database's: now() (the transaction's start, stable, so indexes apply) where
+-- rows are compared with the present, clock_timestamp() where a deadline is set from it.
+
+-- name: put_assistant
+INSERT INTO assistants (assistant_id, graph_id, config, context, metadata, name, description,
+                        version, created_at, updated_at)
+VALUES (%(assistant_id)s, %(graph_id)s, %(config)s::json, %(context)s::json, %(metadata)s::jsonb,
+        %(name)s, %(description)s, %(version)s, %(created_at)s::timestamptz, %(updated_at)s::timestamptz)
+ON CONFLICT (assistant_id) DO UPDATE SET
+    graph_id = excluded.graph_id, config = excluded.config, context = excluded.context,
+    metadata = excluded.metadata, name = excluded.name, description = excluded.description,
+    version = excluded.version, updated_at = excluded.updated_at;
+
+-- name: put_assistant_version
+INSERT INTO assistant_versions (assistant_id, version, graph_id, config, context, metadata, name,
+                                description, created_at)
+VALUES (%(assistant_id)s, %(version)s, %(graph_id)s, %(config)s::json, %(context)s::json,
+        %(metadata)s::jsonb, %(name)s, %(description)s, %(updated_at)s::timestamptz)
+ON CONFLICT (assistant_id, version) DO UPDATE SET
+    graph_id = excluded.graph_id, config = excluded.config, context = excluded.context,
+    metadata = excluded.metadata, name = excluded.name, description = excluded.description,
+    created_at = excluded.created_at;
+
+-- name: get_assistant
+SELECT * FROM assistants WHERE assistant_id = %(assistant_id)s;
+
+-- name: delete_assistant
+DELETE FROM assistants WHERE assistant_id = %(assistant_id)s;
+
+-- name: delete_assistant_versions
+DELETE FROM assistant_versions WHERE assistant_id = %(assistant_id)s;
+
+-- Names match case-insensitively beyond ASCII: lower(upper(x)) under ICU's root locale folds
+-- like Python's str.casefold in the cases that matter (ß and SS, final sigma), whatever the
+-- database's own LC_CTYPE (under "C", lower() folds ASCII only). Without ICU the store
+-- swaps in the database's default collation (see store.py).
+-- name: search_assistants
+SELECT *, count(*) OVER () AS total FROM assistants a
+WHERE (%(graph_id)s::text IS NULL OR graph_id = %(graph_id)s::text)
+  AND (%(name)s::text IS NULL
+       OR strpos(lower(upper(name COLLATE "und-x-icu")), lower(upper(%(name)s::text COLLATE "und-x-icu"))) > 0)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
+                  WHERE a.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
+                  WHERE a.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
+                  WHERE jsonb_typeof(a.metadata -> f.key) IS DISTINCT FROM 'array'
+                     OR NOT (a.metadata -> f.key) @> f.value)
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: assistant_versions
+SELECT *, created_at AS updated_at FROM assistant_versions v
+WHERE assistant_id = %(assistant_id)s
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
+                  WHERE v.metadata -> f.key IS DISTINCT FROM f.value)
+ORDER BY version DESC
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: assistant_version
+SELECT *, created_at AS updated_at FROM assistant_versions
+WHERE assistant_id = %(assistant_id)s AND version = %(version)s;
+
+-- name: insert_thread
+INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata, config,
+                     status, state_values, interrupts, error)
+VALUES (%(thread_id)s, %(created_at)s::timestamptz, %(updated_at)s::timestamptz,
+        %(state_updated_at)s::timestamptz, %(metadata)s::jsonb, %(config)s::json, %(status)s,
+        %(state_values)s::jsonb, %(interrupts)s::json, %(error)s::json)
+ON CONFLICT (thread_id) DO NOTHING;
+
+-- name: get_thread
+SELECT * FROM threads WHERE thread_id = %(thread_id)s {lock};
+
+-- A shallow merge in one statement: the patch's keys replace the thread's.
+-- name: set_thread_metadata
+UPDATE threads SET metadata = metadata || %(patch)s::jsonb, updated_at = %(now)s::timestamptz
+WHERE thread_id = %(thread_id)s
+RETURNING *;
+
+-- name: set_thread_status
+UPDATE threads SET status = %(status)s, updated_at = %(now)s::timestamptz WHERE thread_id = %(thread_id)s;
+
+-- name: record_thread_state
+UPDATE threads SET state_values = %(state_values)s::jsonb, interrupts = %(interrupts)s::json,
+    status = %(status)s, error = %(error)s::json, at_breakpoint = %(at_breakpoint)s,
+    updated_at = %(now)s::timestamptz, state_updated_at = %(now)s::timestamptz
+WHERE thread_id = %(thread_id)s;
+
+-- A state update holds the thread only when no run is in flight on it and no other update
+-- holds it; the claim below skips held threads.
+-- name: lock_thread_state
+UPDATE threads SET locked_until = clock_timestamp() + make_interval(secs => %(seconds)s)
+WHERE thread_id = %(thread_id)s AND (locked_until IS NULL OR locked_until < now())
+  AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.thread_id = %(thread_id)s
+                  AND runs.status IN ('pending', 'running'));
+
+-- name: unlock_thread_state
+UPDATE threads SET locked_until = NULL WHERE thread_id = %(thread_id)s;
+
+-- name: delete_thread
+DELETE FROM threads WHERE thread_id = %(thread_id)s;
+
+-- name: delete_thread_runs
+DELETE FROM runs WHERE thread_id = %(thread_id)s;
+
+-- name: delete_thread_interrupts
+DELETE FROM interrupts WHERE thread_id = %(thread_id)s;
+
+-- name: delete_thread_saved_heads
+DELETE FROM run_saved_heads WHERE thread_id = %(thread_id)s;
+
+-- name: delete_thread_saved_writes
+DELETE FROM run_saved_writes WHERE thread_id = %(thread_id)s;
+
+-- name: search_threads
+SELECT *, count(*) OVER () AS total FROM threads t
+WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(ids)s::text[] IS NULL OR thread_id = ANY(%(ids)s::text[]))
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
+                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(values)s::jsonb) f
+                  WHERE t.state_values -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
+                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
+                  WHERE jsonb_typeof(t.metadata -> f.key) IS DISTINCT FROM 'array'
+                     OR NOT (t.metadata -> f.key) @> f.value)
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: insert_run
+INSERT INTO runs (run_id, thread_id, assistant_id, created_at, updated_at, available_at, status,
+                  metadata, kwargs, multitask_strategy, attempt, output, temporary, answers)
+VALUES (%(run_id)s, %(thread_id)s, %(assistant_id)s, %(created_at)s::timestamptz,
+        %(updated_at)s::timestamptz, %(available_at)s::timestamptz, %(status)s, %(metadata)s::json,
+        %(kwargs)s::json, %(multitask_strategy)s, %(attempt)s, %(output)s::json, %(temporary)s,
+        %(answers)s::json);
+
+-- name: get_run
+SELECT * FROM runs WHERE run_id = %(run_id)s;
+
+-- name: delete_finished_run
+DELETE FROM runs WHERE run_id = %(run_id)s AND status NOT IN ('pending', 'running');
+
+-- name: list_runs
+SELECT * FROM runs
+WHERE thread_id = %(thread_id)s AND (%(status)s::text IS NULL OR status = %(status)s::text)
+ORDER BY seq DESC
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: inflight_runs
+SELECT * FROM runs WHERE thread_id = %(thread_id)s AND status IN ('pending', 'running') ORDER BY seq;
+
+-- name: runs_by_status
+SELECT * FROM runs WHERE status = ANY(%(statuses)s::text[]) ORDER BY seq;
+
+-- The queue. A run is runnable when it is due, its thread has no running run and no older
+-- pending one (runs on a thread go one at a time, in order), and no state update holds the
+-- thread. Candidates are locked as they are picked, skipping rows another claim holds, so
+-- concurrent claims take different runs; a run skipped that way still counts as an older
+-- pending run of its thread (this statement's snapshot sees it pending), so its thread's
+-- later runs wait. The unique index runs_one_running backs the first rule.
+-- name: claim_runs
+WITH claimed AS (
+UPDATE runs SET status = 'running', attempt = runs.attempt + 1, updated_at = clock_timestamp(),
+    lease_owner = %(worker)s, lease_until = clock_timestamp() + make_interval(secs => %(lease_s)s)
+FROM (
+    SELECT r.seq FROM runs r
+    WHERE r.status = 'pending' AND r.available_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id
+                      AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
+      AND NOT EXISTS (SELECT 1 FROM threads t WHERE t.thread_id = r.thread_id
+                      AND t.locked_until >= now())
+    ORDER BY r.seq
+    LIMIT %(limit)s
+    FOR UPDATE OF r SKIP LOCKED
+) AS picked
+WHERE runs.seq = picked.seq
+RETURNING runs.*)
+SELECT * FROM claimed ORDER BY seq;
+
+-- The newest checkpoint of each namespace a claimed run continues from, and its writes,
+-- saved for an exact rollback (see run_saved_heads in the migrations). "Newest" is
+-- langgraph's own order: checkpoint_id descending.
+-- name: save_heads
+INSERT INTO run_saved_heads (run_id, thread_id, checkpoint_ns, checkpoint_id)
+SELECT DISTINCT ON (checkpoint_ns) %(run_id)s, thread_id, checkpoint_ns, checkpoint_id
+FROM checkpoints
+WHERE thread_id = %(thread_id)s AND checkpoint_ns = ANY(%(namespaces)s::text[])
+ORDER BY checkpoint_ns, checkpoint_id DESC;
+
+-- name: save_writes
+INSERT INTO run_saved_writes (run_id, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
+                              idx, channel, type, value)
+SELECT h.run_id, w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, w.idx,
+       w.channel, w.type, w.blob
+FROM checkpoint_writes w JOIN run_saved_heads h
+  ON h.run_id = %(run_id)s AND w.thread_id = h.thread_id AND w.checkpoint_ns = h.checkpoint_ns
+ AND w.checkpoint_id = h.checkpoint_id;
+
+-- name: discard_saved_heads
+DELETE FROM run_saved_heads WHERE run_id = %(run_id)s;
+
+-- name: discard_saved_writes
+DELETE FROM run_saved_writes WHERE run_id = %(run_id)s;
+
+-- name: next_available_at
+SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > now();
+
+-- name: renew_lease
+UPDATE runs SET lease_until = clock_timestamp() + make_interval(secs => %(lease_s)s)
+WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND lease_owner = %(worker)s
+RETURNING cancel_action;
+
+-- A cancel asked before the end is recorded wins: the holder then ends the run as asked.
+-- name: finish_run
+UPDATE runs SET status = %(status)s, output = %(output)s::json, updated_at = %(now)s::timestamptz,
+    lease_owner = NULL, lease_until = NULL
+WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND cancel_action IS NULL;
+
+-- name: end_cancelled_run
+UPDATE runs SET status = 'interrupted', output = %(output)s::json, updated_at = %(now)s::timestamptz,
+    lease_owner = NULL, lease_until = NULL
+WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running';
+
+-- name: drop_held_run
+DELETE FROM runs WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running';
+
+-- A run with a cancel pending is not handed back: its holder ends it as asked.
+-- name: release_run
+UPDATE runs SET status = 'pending', lease_owner = NULL, lease_until = NULL
+WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND lease_owner = %(worker)s
+  AND cancel_action IS NULL;
+
+-- name: cancel_pending_run
+UPDATE runs SET status = 'interrupted', updated_at = %(now)s::timestamptz
+WHERE run_id = %(run_id)s AND status = 'pending';
+
+-- name: drop_pending_run
+DELETE FROM runs WHERE run_id = %(run_id)s AND status = 'pending';
+
+-- name: request_cancel
+UPDATE runs SET cancel_action = CASE WHEN cancel_action = 'rollback' THEN 'rollback' ELSE %(action)s END
+WHERE run_id = %(run_id)s AND status = 'running';
+
+-- name: expire_leases
+UPDATE runs SET status = 'pending', lease_owner = NULL, lease_until = NULL
+WHERE status = 'running' AND lease_until < now() AND lease_owner IS DISTINCT FROM %(worker)s
+  AND cancel_action IS NULL;
+
+-- name: take_over_cancelled
+UPDATE runs SET lease_owner = %(worker)s, attempt = attempt + 1,
+    lease_until = clock_timestamp() + make_interval(secs => %(lease_s)s)
+WHERE status = 'running' AND lease_until < now() AND lease_owner IS DISTINCT FROM %(worker)s
+  AND cancel_action IS NOT NULL
+RETURNING *;
+
+-- name: forget_leases
+UPDATE runs SET lease_until = '-infinity' WHERE status = 'running';
+
+-- name: thread_interrupts
+SELECT * FROM interrupts
+WHERE thread_id = %(thread_id)s AND (%(superseded)s::boolean OR superseded_by IS NULL)
+ORDER BY created_at, seq;
+
+-- name: answer_interrupts
+UPDATE interrupts SET answered_by_run = %(run_id)s, answered_at = %(now)s::timestamptz,
+    answered_by = %(answered_by)s
+WHERE thread_id = %(thread_id)s AND answered_by_run IS NULL AND superseded_by IS NULL
+  AND interrupt_id = ANY(%(ids)s::text[]);
+
+-- name: release_answers
+UPDATE interrupts SET answered_by_run = NULL, answered_at = NULL, answered_by = NULL
+WHERE thread_id = %(thread_id)s AND answered_by_run = %(run_id)s
+  AND (%(ids)s::text[] IS NULL OR interrupt_id = ANY(%(ids)s::text[]));
+
+-- name: supersede_interrupts
+UPDATE interrupts SET superseded_by = %(run_id)s
+WHERE thread_id = %(thread_id)s AND answered_by_run IS NULL AND superseded_by IS NULL
+  AND interrupt_id <> ALL(%(keep)s::text[]);
+
+-- name: restore_superseded
+UPDATE interrupts SET superseded_by = NULL
+WHERE thread_id = %(thread_id)s AND superseded_by = %(run_id)s
+  AND (%(ids)s::text[] IS NULL OR interrupt_id = ANY(%(ids)s::text[]));
+
+-- An interrupt raised again keeps its claim, its supersede and where it first came from.
+-- name: upsert_interrupt
+INSERT INTO interrupts (thread_id, interrupt_id, task_id, ns, value, response_schema, created_at,
+                        run_id, assistant_id, graph_id)
+VALUES (%(thread_id)s, %(interrupt_id)s, %(task_id)s, %(ns)s::json, %(value)s::json,
+        %(response_schema)s::json, %(created_at)s::timestamptz, %(run_id)s, %(assistant_id)s,
+        %(graph_id)s)
+ON CONFLICT (thread_id, interrupt_id) DO UPDATE SET
+    task_id = excluded.task_id, ns = excluded.ns, value = excluded.value,
+    response_schema = excluded.response_schema;
+
+
+-- Rollback of a run in langgraph's own tables (checkpoints, checkpoint_writes; a checkpoint's
+-- metadata is jsonb holding its run_id). langgraph's saver has no call to delete a run's
+-- checkpoints or to restore writes. checkpoint_blobs stay: their versions never collide.
+-- name: rollback_run_writes
+DELETE FROM checkpoint_writes w
+USING checkpoints c
+WHERE c.thread_id = %(thread_id)s AND c.metadata ->> 'run_id' = %(run_id)s
+  AND w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
+  AND w.checkpoint_id = c.checkpoint_id;
+
+-- name: rollback_run_checkpoints
+DELETE FROM checkpoints WHERE thread_id = %(thread_id)s AND metadata ->> 'run_id' = %(run_id)s;
+
+-- name: rollback_clear_heads
+DELETE FROM checkpoint_writes w
+USING run_saved_heads h
+WHERE h.run_id = %(run_id)s AND h.thread_id = %(thread_id)s AND w.thread_id = h.thread_id
+  AND w.checkpoint_ns = h.checkpoint_ns AND w.checkpoint_id = h.checkpoint_id;
+
+-- name: rollback_restore_writes
+INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx,
+                               channel, type, blob)
+SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value
+FROM run_saved_writes WHERE run_id = %(run_id)s AND thread_id = %(thread_id)s;

@@ -1,0 +1,134 @@
+"""The checkpointer a storage carries, and undoing a run in it (rollback_checkpoints).
+
+A real graph runs on `storage.checkpointer` up to an interrupt; a resume run is claimed
+(claim_runs saves the writes of the checkpoint it continues from) and runs to its end; the
+rollback must leave the thread's checkpoints exactly as they were before it, and a later
+resume must work from there.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import START, StateGraph
+from langgraph.pregel import Pregel
+from langgraph.types import Command, interrupt
+
+from tests.storage import factories as f
+from waypost.storage.base import Storage
+
+
+class State(TypedDict):
+    text: str
+
+
+def _ask(state: State) -> dict[str, str]:
+    return {"text": interrupt({"revise": state["text"]})}
+
+
+def _after(state: State) -> dict[str, str]:
+    return {"text": state["text"] + " [after]"}
+
+
+def _graph(storage: Storage) -> Pregel:
+    builder = StateGraph(State)
+    builder.add_node("ask", _ask)
+    builder.add_node("after", _after)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "after")
+    return builder.compile(checkpointer=storage.checkpointer)
+
+
+def _config(thread_id: str, run_id: str) -> RunnableConfig:
+    # As the worker does: langgraph copies config metadata into every checkpoint it writes.
+    return {"configurable": {"thread_id": thread_id}, "metadata": {"run_id": run_id}}
+
+
+async def _checkpoints(storage: Storage, thread_id: str) -> list[tuple[Any, ...]]:
+    """Every checkpoint of the thread with its pending writes, comparable as values."""
+    found = []
+    async for c in storage.checkpointer.alist({"configurable": {"thread_id": thread_id}}):
+        conf = c.config["configurable"]
+        found.append((conf["checkpoint_ns"], conf["checkpoint_id"], sorted(map(repr, c.pending_writes or []))))
+    return found
+
+
+async def _claim_resume(storage: Storage, thread_id: str, run_id: str) -> None:
+    resume = f.run(thread_id, run_id=run_id, kwargs={"command": {"resume": "?"}, "input": None})
+    async with storage.transaction() as tx:
+        await tx.insert_run(resume)
+        (claimed,) = await tx.claim_runs("worker", 60, 1)
+    assert (claimed.run_id, claimed.attempt, claimed.continues_checkpoint) == (run_id, 1, True)
+
+
+async def test_rollback_puts_the_checkpoints_back_as_they_were(storage: Storage) -> None:
+    graph = _graph(storage)
+    t = f.thread()
+    async with storage.transaction() as tx:
+        await tx.insert_thread(t)
+    first = await graph.ainvoke({"text": "draft"}, _config(t.thread_id, "run-1"))
+    assert "__interrupt__" in first
+    before = await _checkpoints(storage, t.thread_id)
+    state_before = await graph.aget_state(_config(t.thread_id, "run-1"))
+
+    await _claim_resume(storage, t.thread_id, "run-2")
+    done = await graph.ainvoke(Command(resume="edited"), _config(t.thread_id, "run-2"))
+    assert done == {"text": "edited [after]"}
+    assert await _checkpoints(storage, t.thread_id) != before
+
+    await storage.rollback_checkpoints(t.thread_id, "run-2")
+    assert await _checkpoints(storage, t.thread_id) == before
+    state = await graph.aget_state(_config(t.thread_id, "run-1"))
+    assert (state.values, state.next, state.interrupts) == (state_before.values, ("ask",), state_before.interrupts)
+    await storage.rollback_checkpoints(t.thread_id, "run-2")  # safe to repeat
+    assert await _checkpoints(storage, t.thread_id) == before
+
+    # the thread goes on from there as if run-2 never happened (its row goes, as a rollback's does)
+    async with storage.transaction() as tx:
+        assert await tx.drop_held_run("run-2", 1)
+    await _claim_resume(storage, t.thread_id, "run-3")
+    assert await graph.ainvoke(Command(resume="again"), _config(t.thread_id, "run-3")) == {"text": "again [after]"}
+
+
+async def test_a_rollback_touches_only_its_own_thread(storage: Storage) -> None:
+    graph = _graph(storage)
+    a, b = f.thread(), f.thread()
+    async with storage.transaction() as tx:
+        await tx.insert_thread(a)
+        await tx.insert_thread(b)
+    for t in (a, b):
+        await graph.ainvoke({"text": "draft"}, _config(t.thread_id, "run-1"))
+    a_before, b_before = await _checkpoints(storage, a.thread_id), await _checkpoints(storage, b.thread_id)
+    for t, run_id in ((a, "run-a"), (b, "run-b")):
+        await _claim_resume(storage, t.thread_id, run_id)
+        await graph.ainvoke(Command(resume=run_id), _config(t.thread_id, run_id))
+    a_after = await _checkpoints(storage, a.thread_id)
+    await storage.rollback_checkpoints(b.thread_id, "run-b")
+    assert await _checkpoints(storage, b.thread_id) == b_before
+    assert await _checkpoints(storage, a.thread_id) == a_after
+    await storage.rollback_checkpoints(a.thread_id, "run-a")
+    assert await _checkpoints(storage, a.thread_id) == a_before
+
+
+async def test_a_run_that_ended_has_nothing_saved_to_put_back(storage: Storage) -> None:
+    """discard_saved_writes (the run ended and keeps its work) forgets what claim_runs saved:
+    a rollback of that run afterwards has no earlier writes to put back on the checkpoint it
+    continued from, which keeps the writes the run left there."""
+    graph = _graph(storage)
+    t = f.thread()
+    async with storage.transaction() as tx:
+        await tx.insert_thread(t)
+    await graph.ainvoke({"text": "draft"}, _config(t.thread_id, "run-1"))
+    (head, *_) = before = await _checkpoints(storage, t.thread_id)
+    await _claim_resume(storage, t.thread_id, "run-2")
+    await graph.ainvoke(Command(resume="kept"), _config(t.thread_id, "run-2"))
+    async with storage.transaction() as tx:
+        await tx.discard_saved_writes("run-2")
+    kept = {c[1]: c for c in await _checkpoints(storage, t.thread_id)}
+    assert kept[head[1]] != head  # run-2 wrote onto the checkpoint it continued from
+
+    await storage.rollback_checkpoints(t.thread_id, "run-2")
+    after = await _checkpoints(storage, t.thread_id)
+    assert [c[1] for c in after] == [c[1] for c in before]  # its own checkpoints still go
+    assert after[0] == kept[head[1]]  # but nothing saved came back

@@ -1,0 +1,216 @@
+"""What only PostgreSQL does: several processes on one database.
+
+Each "process" here is a Storage of its own (its own pool, its own listener connection) on one
+schema, so every race below is a race between separate database sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import psycopg
+import pytest
+from langgraph.checkpoint.postgres.base import BasePostgresSaver
+
+from tests.polling import eventually
+from tests.storage import factories as f
+from waypost.errors import StorageError
+from waypost.storage import open_storage
+from waypost.storage.sql import load_migrations
+from waypost.storage.base import AssistantFilter, Page, Storage
+from waypost.storage.postgres.store import PostgresStorage, without_icu
+
+
+class Boom(Exception):
+    pass
+
+
+@asynccontextmanager
+async def storages(url: str, n: int) -> AsyncIterator[list[Storage]]:
+    """n storages on one database, opened at the same time."""
+    async with AsyncExitStack() as stack:
+        opened = await asyncio.gather(*(stack.enter_async_context(open_storage(url)) for _ in range(n)))
+        yield list(opened)
+
+
+async def test_storages_opened_at_once_migrate_exactly_once(postgres_url: str) -> None:
+    async with storages(postgres_url, 4) as four:
+        with psycopg.connect(postgres_url) as conn:
+            ours = conn.execute("SELECT name FROM waypost_migrations").fetchall()
+            langgraphs = conn.execute("SELECT v FROM checkpoint_migrations").fetchall()
+        names = [name for name, _ in load_migrations("postgres")]
+        assert len(names) >= 2 and Counter(ours) == Counter({(n,): 1 for n in names})
+        assert sorted(v for (v,) in langgraphs) == list(range(len(BasePostgresSaver.MIGRATIONS)))
+        threads = [f.thread(at=i) for i in range(4)]
+        for storage, t in zip(four, threads, strict=True):
+            assert await storage.migrate() == []
+            async with storage.transaction() as tx:
+                assert await tx.insert_thread(t)
+        for storage in four:
+            async with storage.transaction() as tx:
+                assert [await tx.get_thread(t.thread_id) for t in threads] == threads
+            assert await storage.checkpointer.aget_tuple({"configurable": {"thread_id": "none"}}) is None
+
+
+async def test_two_processes_hand_out_each_run_once(postgres_url: str) -> None:
+    """10 threads with two queued runs each; 20 claims at once from two processes, twice."""
+    async with storages(postgres_url, 2) as (a, b):
+        threads = [f.thread(at=i) for i in range(10)]
+        first = [f.run(t.thread_id, at=i) for i, t in enumerate(threads)]
+        second = [f.run(t.thread_id, at=100 + i) for i, t in enumerate(threads)]
+        async with a.transaction() as tx:
+            for t, r1, r2 in zip(threads, first, second, strict=True):
+                await tx.insert_thread(t)
+                await tx.insert_run(r1)
+                await tx.insert_run(r2)
+
+        async def claim(storage: Storage, worker: str) -> list[str]:
+            async with storage.transaction() as tx:
+                return [r.run_id for r in await tx.claim_runs(worker, 60, 1)]
+
+        async def claim_at_once() -> list[str]:
+            got = await asyncio.gather(*(claim(s, f"worker-{i}") for i in range(10) for s in (a, b)))
+            return [run_id for batch in got for run_id in batch]
+
+        async def drain() -> list[str]:
+            rest: list[str] = []
+            while batch := await claim(b, "drain"):
+                rest += batch
+            return rest
+
+        async def running_per_thread() -> Counter[str]:
+            async with a.transaction() as tx:
+                return Counter(r.thread_id for r in await tx.runs_by_status(["running"]))
+
+        handed_out = await claim_at_once()
+        assert len(handed_out) == len(set(handed_out))
+        handed_out += await drain()  # none left behind by the skipping
+        assert sorted(handed_out) == sorted(r.run_id for r in first)
+        assert set((await running_per_thread()).values()) == {1}
+
+        async with b.transaction() as tx:
+            for r in first:
+                assert await tx.finish_run(r.run_id, 1, "success", None, f.ts(50))
+        again = await claim_at_once()
+        assert len(again) == len(set(again))
+        again += await drain()
+        assert sorted(again) == sorted(r.run_id for r in second)
+        assert set((await running_per_thread()).values()) == {1}
+
+
+async def test_two_processes_answer_one_interrupt_once(postgres_url: str) -> None:
+    async with storages(postgres_url, 2) as (a, b):
+        t = f.thread()
+        i = f.interrupt(t.thread_id)
+        async with a.transaction() as tx:
+            await tx.insert_thread(t)
+            await tx.upsert_interrupt(i)
+
+        async def answer(storage: Storage, run_id: str) -> int:
+            async with storage.transaction() as tx:
+                return await tx.answer_interrupts(t.thread_id, [i.interrupt_id], run_id, f.ts(5))
+
+        runs = [f"run-{n}" for n in range(20)]
+        claimed = await asyncio.gather(*(answer(a if n % 2 else b, run) for n, run in enumerate(runs)))
+        assert sorted(claimed) == [0] * 19 + [1]
+        async with b.transaction() as tx:
+            (got,) = await tx.thread_interrupts(t.thread_id)
+        assert got.answered_by_run == runs[claimed.index(1)]
+
+
+async def test_notices_reach_every_process_on_commit_only(postgres_url: str) -> None:
+    async with storages(postgres_url, 2) as (a, b):
+        heard: dict[str, list[str]] = {"a": [], "b": []}
+        a.listen("run_ended", heard["a"].append)
+        b.listen("run_ended", heard["b"].append)
+        b.listen("work", lambda payload: heard["b"].append(f"work:{payload}"))
+
+        async with a.transaction() as tx:
+            tx.notify("run_ended", "first")
+        await eventually(lambda: _now(heard["b"]), lambda got: "first" in got, what="b hears a's notice")
+
+        with pytest.raises(Boom):
+            async with a.transaction() as tx:
+                tx.notify("run_ended", "rolled-back")
+                tx.notify("work")
+                raise Boom()
+        async with a.transaction() as tx:
+            tx.notify("work", "w")
+            tx.notify("run_ended", "after")
+        await eventually(lambda: _now(heard["b"]), lambda got: "after" in got, what="b hears the later notice")
+        assert heard["b"] == ["first", "work:w", "after"]  # in order, and nothing from the rollback
+        await eventually(lambda: _now(heard["a"]), lambda got: got == ["first", "after"], what="a hears its own")
+
+
+async def test_the_listener_reconnects_and_says_look(postgres_url: str) -> None:
+    async with storages(postgres_url, 2) as (a, b):
+        heard: list[str] = []
+        b.listen("work", heard.append)
+        assert isinstance(b, PostgresStorage) and b._listener is not None and b._listener._conn is not None
+        pid = b._listener._conn.info.backend_pid
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        async def send() -> list[str]:
+            async with a.transaction() as tx:
+                tx.notify("work", "again")
+            return heard
+
+        # "" first: notices may have been lost meanwhile; then notices flow again
+        await eventually(send, lambda got: "again" in got, within=10, what="notices after a reconnect")
+        assert heard[0] == ""
+
+
+async def test_an_unreachable_database_fails_at_once() -> None:
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="cannot open the PostgreSQL database"):
+        async with open_storage("postgresql://postgres@127.0.0.1:1/test?connect_timeout=5"):
+            pass
+    assert time.monotonic() - started < 5
+
+
+async def _now(items: list[str]) -> list[str]:
+    return list(items)
+
+
+async def test_a_state_update_never_holds_a_thread_a_run_was_just_queued_on(postgres_url: str) -> None:
+    """A run is queued by a transaction holding its thread's row (get_thread for_update); a
+    state update asking meanwhile waits for it, and must then see that run and refuse."""
+    async with storages(postgres_url, 2) as (a, b):
+        t = f.thread()
+        async with a.transaction() as tx:
+            await tx.insert_thread(t)
+
+        async def hold() -> bool:
+            async with b.transaction() as tx:
+                return await tx.lock_thread_state(t.thread_id, 60)
+
+        async with a.transaction() as tx:
+            assert await tx.get_thread(t.thread_id, for_update=True) is not None
+            await tx.insert_run(f.run(t.thread_id))
+            holding = asyncio.create_task(hold())
+            await eventually(lambda: _waiting_for_locks(postgres_url), lambda n: n > 0, what="the update waits")
+        assert await holding is False
+
+
+async def _waiting_for_locks(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
+    return row[0] if row else 0
+
+
+async def test_name_search_without_icu_still_works(postgres_url: str) -> None:
+    """The queries a server built without ICU gets are valid, and fold ASCII at least."""
+    async with open_storage(postgres_url) as storage:
+        assert isinstance(storage, PostgresStorage)
+        storage._queries = without_icu(storage._queries)
+        assert all("und-x-icu" not in sql for sql in storage._queries.values())
+        a = f.assistant(name="Alpha Bot")
+        async with storage.transaction() as tx:
+            await tx.put_assistant(a, new_version=True)
+            found, total = await tx.search_assistants(AssistantFilter(name="ALPHA"), Page())
+        assert ([x.assistant_id for x in found], total) == ([a.assistant_id], 1)
