@@ -236,7 +236,8 @@ class Worker:
             return None
         if held.shutdown and held.cancel is None:
             async with self.rt.storage.transaction() as tx:
-                await tx.release_run(run.run_id, run.attempt, self.worker_id)
+                if await tx.release_run(run.run_id, run.attempt, self.worker_id):
+                    tx.notify("work")  # another process's worker takes it at once
             log.info(
                 "run %s handed back to the queue on shutdown", run.run_id, extra=run_context(run.run_id, run.thread_id)
             )
