@@ -275,8 +275,13 @@ class Worker:
         """Write the run's end; if a cancel landed after the graph finished, it wins."""
         rt, run = self.rt, held.run
         now = now_iso()
+        discard = run.temporary and run.kwargs.get("on_completion", "delete") == "delete"
         async with rt.storage.transaction() as tx:
             applied = await record_end(tx, run, end, now)
+            if applied and discard:
+                # A stateless run's thread goes in the same commit that makes the end
+                # visible: whoever reads the ended run (in any process) finds it gone.
+                await tx.delete_thread(run.thread_id, keep_runs=True)
             current = None if applied else await tx.get_run(run.run_id)
             thread_gone = not applied and await tx.get_thread(run.thread_id) is None
         if not applied:
@@ -298,8 +303,6 @@ class Worker:
     async def _after(self, run: Run, end: RunEnd) -> None:
         rt = self.rt
         if run.temporary and run.kwargs.get("on_completion", "delete") == "delete":
-            async with rt.storage.transaction() as tx:
-                await tx.delete_thread(run.thread_id, keep_runs=True)
             await rt.storage.checkpointer.adelete_thread(run.thread_id)
         await self._end_stream(run)
         done = serde.dumps({"status": "run_done", "run_id": run.run_id})
