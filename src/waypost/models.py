@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 INFLIGHT = ("pending", "running")
-# Kept with a run for the worker, never shown to clients: who asked, whether it is streamed.
-PRIVATE_KWARGS = frozenset({"auth_user", "streamed"})
+# Kept with a run for the worker, never shown to clients: who asked, whether it is streamed,
+# request headers the config passes to the graph.
+PRIVATE_KWARGS = frozenset({"auth_user", "streamed", "headers"})
 RUN_STATUSES = ("pending", "running", "success", "error", "timeout", "interrupted")
 THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
 

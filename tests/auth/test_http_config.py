@@ -123,5 +123,10 @@ async def test_custom_routes_open_on_purpose_and_webhooks_carry_static_headers(
                     "assistant_id": "agent", "input": {"some_text": "x"}, "webhook": receiver.url()})
             (request,) = await eventually(receiver.received, lambda r: len(r) == 1, what="the webhook")
             assert request["headers"]["x-team"] == "blue"
+            # http.configurable_headers: chosen request headers reach the graph, never secrets
+            headers = {**KEY, "x-tenant-id": "acme", "x-tenant-secret": "no", "x-other": "no"}
+            async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as c:
+                out = await c.post("/runs/wait", json={"assistant_id": "echo", "input": {}})
+            assert out.json()["seen"] == {"x-tenant-id": "acme"}
         finally:
             server.stop()

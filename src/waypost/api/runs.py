@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import uuid
 from typing import Any
 
@@ -82,9 +83,29 @@ async def accept_run(
     access = await authorize(request, "threads", "create_run", value)
     metadata = value.get("metadata") or {}
     stamp = {k: v for k, v in metadata.items() if k not in before or before[k] != v}
-    return await runs.create(
-        runtime(request), thread_id, {**payload, "metadata": metadata}, streamed=streamed, access=access, stamp=stamp
-    )
+    payload = {**payload, "metadata": metadata}
+    rt = runtime(request)
+    headers = None
+    if rt.config is not None and rt.config.http.configurable_headers is not None:
+        headers = _configurable_headers(request, *rt.config.http.configurable_headers)
+    return await runs.create(rt, thread_id, payload, streamed=streamed, access=access, stamp=stamp, headers=headers)
+
+
+# Never copied into a run's config, whatever http.configurable_headers says: credentials.
+SECRET_HEADERS = ("authorization", "cookie", "x-api-key", "proxy-authorization")
+
+
+def _configurable_headers(request: Request, includes: tuple[str, ...], excludes: tuple[str, ...]) -> dict[str, str]:
+    """http.configurable_headers: request headers matching `includes` (and no `excludes`,
+    which win) become values of the run's config["configurable"], so a graph can read them."""
+    chosen = {}
+    for name, value in request.headers.items():
+        name = name.lower()
+        if name in SECRET_HEADERS or any(fnmatch.fnmatch(name, p.lower()) for p in excludes):
+            continue
+        if any(fnmatch.fnmatch(name, p.lower()) for p in includes):
+            chosen[name] = value
+    return chosen
 
 
 # What a create_run handler sees of the run's arguments.

@@ -94,6 +94,7 @@ async def create(
     streamed: bool = False,
     access: Access = OPEN,
     stamp: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Run:
     """Accept a run: validate, apply the multitask strategy and any answers, queue it. One
     transaction: either the run is queued with everything it claimed, or nothing changed.
@@ -122,7 +123,7 @@ async def create(
         updated_at=created,
         status="pending",
         metadata={**(p.get("metadata") or {}), "assistant_id": assistant.assistant_id},
-        kwargs=_kwargs(p, stateless, streamed, access),
+        kwargs={**_kwargs(p, stateless, streamed, access), "headers": headers or None},
         multitask_strategy=strategy,
         available_at=available,
         temporary=stateless,

@@ -34,6 +34,7 @@ def build_config(assistant: Assistant, thread: Thread, run: Run) -> RunnableConf
     requested = dict(k.get("config") or {})
     given = {**(assistant.config.get("configurable") or {}), **(requested.pop("configurable", None) or {})}
     configurable = {
+        **(k.get("headers") or {}),  # http.configurable_headers, below what the client set
         **{key: value for key, value in given.items() if key not in AUTH_KEYS},
         "thread_id": run.thread_id,
         "run_id": run.run_id,
