@@ -145,7 +145,7 @@ def scaled_panels(res: dict[str, Any], ax_load: Any, ax_take: Any) -> None:
         vals = [get_path(s, "levels", c, "cycles_per_s") or 0 for c in levels]
         xs = [j + (i - (len(setups) - 1) / 2) * width for j in range(len(levels))]
         bars = ax_load.bar(xs, vals, width, label=s["title"], color=colors.get(key, "tab:gray"))
-        ax_load.bar_label(bars, [f"{v:.1f}" for v in vals], fontsize=7)
+        ax_load.bar_label(bars, [f"{v:.2f}" if v < 1 else f"{v:.1f}" for v in vals], fontsize=7)
     ax_load.set_yscale("log")
     ax_load.set_xticks(range(len(levels)), [f"c={c}" for c in levels])
     ax_load.set_ylabel("cycles/s (log; higher is better)")
