@@ -37,10 +37,12 @@ lint: $(VENV_STAMP)
 test: $(VENV_STAMP) $(JS_STAMP) lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# The bench's own client deps (httpx, matplotlib); bench/run.py installs `langgraph dev` itself
-# into bench/.venv-peer. BENCH_ARGS e.g. --quick, --no-peer, --profile.
-$(BENCH_STAMP): $(VENV_STAMP)
-	$(VENV)/bin/python -m pip install -e '.[bench]'
+# The bench's own client deps (httpx, matplotlib), and the PostgreSQL and Redis clients its scaled
+# section makes and drops schemas, databases and keys with; bench/run.py installs `langgraph dev`
+# into bench/.venv-peer and Aegra into bench/.venv-aegra itself.
+# BENCH_ARGS e.g. --quick, --no-peer, --profile, --no-scaled, --no-aegra, --aegra-python PATH.
+$(BENCH_STAMP): $(VENV_STAMP) Makefile
+	$(VENV)/bin/python -m pip install -e '.[bench]' 'psycopg[binary]>=3.1' 'redis>=5'
 	touch $@
 
 bench: $(BENCH_STAMP)

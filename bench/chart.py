@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.report import TARGET_MEMORY_MB, TARGET_WINDOW_DROP, get_path
+from bench.report import TARGET_MEMORY_MB, TARGET_TAKEOVER_S, TARGET_WINDOW_DROP, get_path
 
 
 def chart(res: dict[str, Any], path: Path) -> None:
@@ -14,7 +14,9 @@ def chart(res: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    scaled = res.get("scaled") or {}
+    with_scaled = any(s.get("levels") for s in (scaled.get("setups") or {}).values())
+    fig, axes = plt.subplots(3 if with_scaled else 2, 2, figsize=(13, 13.5 if with_scaled else 9))
     m = res["meta"]["machine"]
     fig.suptitle(
         f"Waypost benchmark, seed HIL cycle — {res['meta']['timestamp']} — {m['cpus']} cores, {m['cpu_model']}",
@@ -116,6 +118,50 @@ def chart(res: dict[str, Any], path: Path) -> None:
         ax.set_title(f"Waypost RSS (delta {mem['delta_mb']} MB; target <= {TARGET_MEMORY_MB:g} MB)", fontsize=10)
     ax.set_ylabel("VmRSS, MiB")
 
+    if with_scaled:
+        scaled_panels(res, axes[2][0], axes[2][1])
+
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def scaled_panels(res: dict[str, Any], ax_load: Any, ax_take: Any) -> None:
+    """(e) the scaled setups' throughput at each level; (f) the takeover after kill -9, with
+    exactly-once in the title."""
+    sc = res["scaled"]
+    # A colour per setup, the same whichever setups ran.
+    colors = {
+        "embedded": "tab:blue",
+        "pg1": "tab:cyan",
+        "pg2": "tab:green",
+        "aegra": "tab:red",
+        "aegra_redis": "tab:orange",
+    }
+    setups = [(k, s) for k, s in sc["setups"].items() if s.get("levels")]
+    levels = sorted({c for _, s in setups for c in s["levels"]}, key=int)
+    width = 0.8 / max(1, len(setups))
+    for i, (key, s) in enumerate(setups):
+        vals = [get_path(s, "levels", c, "cycles_per_s") or 0 for c in levels]
+        xs = [j + (i - (len(setups) - 1) / 2) * width for j in range(len(levels))]
+        bars = ax_load.bar(xs, vals, width, label=s["title"], color=colors.get(key, "tab:gray"))
+        ax_load.bar_label(bars, [f"{v:.2f}" if v < 1 else f"{v:.1f}" for v in vals], fontsize=7)
+    ax_load.set_yscale("log")
+    ax_load.set_xticks(range(len(levels)), [f"c={c}" for c in levels])
+    ax_load.set_ylabel("cycles/s (log; higher is better)")
+    ax_load.set_title("Scaled: throughput by setup", fontsize=10)
+    ax_load.legend(fontsize=7)
+
+    take = sc.get("takeover") or {}
+    for i, e in enumerate(take.values()):
+        times = e.get("takeover_s") or []
+        ax_take.scatter([i] * len(times), times, label=e["title"], zorder=3)
+    ax_take.axhline(TARGET_TAKEOVER_S, color="red", linestyle="--", linewidth=1, label="target: < 10 s")
+    ax_take.set_xticks(range(len(take)), [e["title"].replace(", ", "\n", 1) for e in take.values()], fontsize=8)
+    ax_take.set_ylabel("kill -9 to the node running again, s")
+    ax_take.set_ylim(bottom=0)
+    once = ", ".join(
+        f"{key} {max(e['applied']) if e.get('applied') else '-'}" for key, e in (sc.get("exactly_once") or {}).items()
+    )
+    ax_take.set_title(f"Takeover after kill -9\nexactly-once, most applications of one answer: {once}", fontsize=9)
+    ax_take.legend(fontsize=7)

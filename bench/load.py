@@ -3,7 +3,9 @@ on it.
 
 A cycle is POST /threads -> POST /threads/{id}/runs/wait (input, to the interrupt) ->
 POST /threads/{id}/runs/wait (command resume); every response is checked. The same client
-drives Waypost and `langgraph dev`, so their figures differ only by the server.
+drives Waypost and `langgraph dev`, so their figures differ only by the server. Against a
+service of several processes (a `Cluster`), requests go to its processes in turn, one request
+after another, so a cycle's three requests are answered by different processes.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def _check_final(body: Any, resume: str) -> None:
         raise BenchError("run_resume:wrong_final_state", json.dumps(body)[:300])
 
 
-async def to_interrupt(client: httpx.AsyncClient, tag: str, t: dict[str, float]) -> str:
+async def to_interrupt(client: Spread, tag: str, t: dict[str, float]) -> str:
     text = f"original text {tag}"
     t0 = time.perf_counter()
     r = await client.post("/threads", json={})
@@ -85,7 +87,7 @@ async def to_interrupt(client: httpx.AsyncClient, tag: str, t: dict[str, float])
     return tid
 
 
-async def one_cycle(client: httpx.AsyncClient, tag: str) -> dict[str, float]:
+async def one_cycle(client: Spread, tag: str) -> dict[str, float]:
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     tid = await to_interrupt(client, tag, t)
@@ -102,6 +104,34 @@ async def one_cycle(client: httpx.AsyncClient, tag: str) -> dict[str, float]:
 def new_client(url: str, concurrency: int, timeout: float) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     return httpx.AsyncClient(base_url=url, limits=limits, timeout=httpx.Timeout(timeout))
+
+
+class Spread:
+    """One HTTP client per process of the measured service, used in turn, request by request:
+    with one process it is a plain client; with several, any process may get any request, which
+    is what a load balancer in front of them would do."""
+
+    def __init__(self, urls: list[str], concurrency: int, timeout: float) -> None:
+        self.clients = [new_client(u, concurrency, timeout) for u in urls]
+        self._turn = 0
+
+    def next_client(self) -> httpx.AsyncClient:
+        client = self.clients[self._turn % len(self.clients)]
+        self._turn += 1
+        return client
+
+    async def post(self, path: str, json: Any = None) -> httpx.Response:
+        return await self.next_client().post(path, json=json)
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.next_client().get(path)
+
+    async def __aenter__(self) -> Spread:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for c in self.clients:
+            await c.aclose()
 
 
 @dataclass
@@ -142,7 +172,7 @@ async def timed_load(
     load; the measured part is sliced into consecutive windows. Returns one result per window."""
     tally = Tally()
     counter = [0]
-    async with new_client(server.url, concurrency, plan.request_timeout) as client:
+    async with Spread(server.urls, concurrency, plan.request_timeout) as client:
         t0 = time.perf_counter()
         t_measure = t0 + warmup
         bounds = [t_measure]
@@ -221,7 +251,7 @@ async def count_load(
     issued = [0]
     t0 = time.perf_counter()
     deadline = t0 + cap_s
-    async with new_client(server.url, concurrency, plan.request_timeout) as client:
+    async with Spread(server.urls, concurrency, plan.request_timeout) as client:
         last_progress = [t0]
         stalled = [False]
 
@@ -267,7 +297,7 @@ async def count_load(
 
 
 async def preflight(server: Server, plan: Plan) -> None:
-    async with new_client(server.url, 1, plan.request_timeout) as client:
+    async with Spread(server.urls, 1, plan.request_timeout) as client:
         await one_cycle(client, "preflight")
 
 

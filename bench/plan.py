@@ -9,6 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "examples" / "seed"  # the graph every phase drives
 RESULTS_DIR = ROOT / "bench" / "results"
+# The scaled section's graphs: the seed again, and the ones its correctness checks observe.
+SCALED_CONFIG = ROOT / "bench" / "graphs" / "scaled.json"
 
 
 @dataclass
@@ -32,6 +34,17 @@ class Plan:
     window_warmup: float = 3.0
     request_timeout: float = 30.0
     drain_cap_s: float = 30.0  # in-flight cycles get this long after a window ends
+    # The scaled section (bench/scaled.py): every setup at each of these levels, back to back.
+    scaled_levels: dict[int, tuple[float, float]] = field(default_factory=lambda: {1: (2.0, 15.0), 32: (3.0, 15.0)})
+    # Aegra's Redis mode answers runs/wait by polling every 2 s (~4 s a cycle at c=1): a longer
+    # window, so its figure rests on more than a handful of cycles.
+    aegra_levels: dict[int, tuple[float, float]] = field(default_factory=lambda: {1: (2.0, 30.0), 32: (3.0, 20.0)})
+    once_repeats: int = 10  # exactly-once: this many interrupts ...
+    once_answers: int = 20  # ... each answered this many times at once
+    takeover_repeats: int = 4  # Waypost, two processes: kill -9 the run's holder this many times
+    aegra_takeover_repeats: int = 2  # Aegra's lease is 30 s and its reaper runs every 15 s: fewer
+    takeover_sleep_s: float = 4.0  # how long the killed node takes
+    takeover_cap_s: float = 120.0  # give up waiting for a takeover after this long
 
     @classmethod
     def quick(cls) -> Plan:
@@ -48,6 +61,12 @@ class Plan:
             window_seconds=3.0,
             window_warmup=0.5,
             drain_cap_s=15.0,
+            scaled_levels={1: (0.5, 3.0), 32: (0.5, 3.0)},
+            aegra_levels={1: (0.5, 8.0), 32: (0.5, 5.0)},
+            once_repeats=2,
+            takeover_repeats=1,
+            aegra_takeover_repeats=1,
+            takeover_cap_s=90.0,
         )
 
 
@@ -59,6 +78,9 @@ class Options:
     no_peer: bool
     profile: bool
     out: Path
+    no_scaled: bool = False
+    no_aegra: bool = False
+    aegra_python: str | None = None
 
 
 def parse_args(argv: list[str] | None, description: str) -> tuple[Plan, Options]:
@@ -67,6 +89,17 @@ def parse_args(argv: list[str] | None, description: str) -> tuple[Plan, Options]
     ap.add_argument("--no-peer", action="store_true", help="skip langgraph dev")
     ap.add_argument("--profile", action="store_true", help="py-spy flame graph of Waypost's c=1 (skews it)")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder (default %(default)s)")
+    ap.add_argument("--no-scaled", action="store_true", help="skip the scaled section (PostgreSQL + Redis, Aegra)")
+    ap.add_argument("--no-aegra", action="store_true", help="skip Aegra in the scaled section")
+    ap.add_argument("--aegra-python", help="Python >= 3.12 to install Aegra with (default: searched for)")
     args = ap.parse_args(argv)
-    options = Options(quick=args.quick, no_peer=args.no_peer, profile=args.profile, out=args.out)
+    options = Options(
+        quick=args.quick,
+        no_peer=args.no_peer,
+        profile=args.profile,
+        out=args.out,
+        no_scaled=args.no_scaled,
+        no_aegra=args.no_aegra,
+        aegra_python=args.aegra_python,
+    )
     return (Plan.quick() if options.quick else Plan()), options

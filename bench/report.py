@@ -146,6 +146,8 @@ def table(res: dict[str, Any]) -> str:
         if t["unit"] == "MB" and t["value"] is not None:
             v = f"{t['value']} MB"
         lines.append(f"{t['name']:<46}{v:>10}{t['target']:>12}  {'MET' if t['met'] else 'MISSED'}  ({t['detail']})")
+    if "scaled" in res:
+        lines += scaled_table(res)
     return "\n".join(lines)
 
 
@@ -203,4 +205,275 @@ def markdown(res: dict[str, Any]) -> str:
             f"{num(mem.get('rss_kb_large'), '{:,}')} kB with {mem.get('waiting_large')} "
             f"(of {mem.get('requested_large')} requested).",
         ]
+    if "scaled" in res:
+        out += scaled_markdown(res)
     return "\n".join(out) + "\n"
+
+
+# The scaled section's targets (bench/scaled.py), each a ratio of figures from the same run.
+TARGET_PG_X_AEGRA_REDIS = 4.0  # PostgreSQL + Redis, one process, c=32 >= 4x Aegra's Redis mode
+TARGET_PG_X_EMBEDDED = 0.7  # ... and >= 0.7x Waypost embedded
+TARGET_PG_C1_P50_X_EMBEDDED = 2.0  # c=1 p50 within 2x of embedded
+TARGET_TWO_X_ONE = 1.5  # two processes >= 1.5x one, where the machine has the cores
+TARGET_TAKEOVER_S = 10.0  # kill -9 of a run's holder to the run going on elsewhere
+
+
+def _ratio(a: Any, b: Any, digits: int = 2) -> float | None:
+    return round(a / b, digits) if isinstance(a, int | float) and isinstance(b, int | float) and b else None
+
+
+def scaled_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Targets of the scaled section; `value` None where a side was not measured ("not run")."""
+    sc = res.get("scaled") or {}
+
+    def level(key: str, c: str, *path: str) -> Any:
+        r = get_path(sc, "setups", key, "levels", c)
+        return None if r is None or r.get("failed") else get_path(r, *path)
+
+    t: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, target: str, detail: str, met: bool, note: str = "") -> None:
+        t.append(
+            {"name": name, "value": value, "unit": "x", "target": target, "detail": detail, "met": met, "note": note}
+        )
+
+    pg32, aegra32, emb32 = (level(k, "32", "cycles_per_s") for k in ("pg1", "aegra_redis", "embedded"))
+    v = _ratio(pg32, aegra32)
+    add(
+        "PG+Redis 1 process c=32 vs Aegra Redis mode",
+        v,
+        f">= {TARGET_PG_X_AEGRA_REDIS:g}x",
+        f"{pg32} vs {aegra32} cycles/s",
+        v is not None and v >= TARGET_PG_X_AEGRA_REDIS,
+    )
+    v = _ratio(pg32, emb32)
+    add(
+        "PG+Redis 1 process c=32 vs Waypost embedded",
+        v,
+        f">= {TARGET_PG_X_EMBEDDED:g}x",
+        f"{pg32} vs {emb32} cycles/s",
+        v is not None and v >= TARGET_PG_X_EMBEDDED,
+    )
+    pg1, emb1 = level("pg1", "1", "latency_ms", "cycle", "p50"), level("embedded", "1", "latency_ms", "cycle", "p50")
+    v = _ratio(pg1, emb1)
+    add(
+        "PG+Redis 1 process c=1 cycle p50 vs embedded",
+        v,
+        f"<= {TARGET_PG_C1_P50_X_EMBEDDED:g}x",
+        f"{pg1} ms vs {emb1} ms",
+        v is not None and v <= TARGET_PG_C1_P50_X_EMBEDDED,
+    )
+    two32 = level("pg2", "32", "cycles_per_s")
+    v = _ratio(two32, pg32)
+    cpus = get_path(res, "meta", "machine", "cpus") or 0
+    note = (
+        f"{cpus} cores, shared by the load client and both servers: a second process can only add what "
+        "the first leaves idle (waits on PostgreSQL and Redis), not a core of its own"
+        if cpus < 4
+        else ""
+    )
+    add(
+        "PG+Redis 2 processes c=32 vs 1 process",
+        v,
+        f">= {TARGET_TWO_X_ONE:g}x",
+        f"{two32} vs {pg32} cycles/s",
+        v is not None and v >= TARGET_TWO_X_ONE,
+        note,
+    )
+    tk = get_path(sc, "takeover", "pg2") or {}
+    worst = tk.get("max_takeover_s")
+    rounds = [r for r in tk.get("rounds", []) if "failed" not in r]
+    all_taken = bool(rounds) and not tk.get("not_taken_over") and not tk.get("failed_rounds")
+    t.append(
+        {
+            "name": "takeover after kill -9 (2 processes), worst round",
+            "value": worst,
+            "unit": "s",
+            "target": f"< {TARGET_TAKEOVER_S:g} s",
+            "detail": f"{len(rounds)} rounds: {', '.join(f'{x:.1f}' for x in tk.get('takeover_s') or [])} s; "
+            f"node before the cut ran again in {tk.get('before_ran_again', '-')}"
+            if rounds
+            else "no round ran",
+            "met": worst is not None and all_taken and worst < TARGET_TAKEOVER_S and not tk.get("before_ran_again"),
+            "note": "",
+        }
+    )
+    for key in ("embedded", "pg1", "pg2"):
+        once = get_path(sc, "exactly_once", key) or {}
+        applied = once.get("applied")
+        t.append(
+            {
+                "name": f"exactly-once, {get_path(sc, 'setups', key, 'title') or key}",
+                "value": max(applied) if applied else None,
+                "unit": "applied",
+                "target": "1 every round",
+                "detail": f"applied per round {compact(applied)}; accepted {compact(once.get('accepted'))}",
+                "met": bool(once.get("once_every_time")),
+                "note": "",
+            }
+        )
+    return t
+
+
+def compact(values: list[Any] | None) -> str:
+    """[1, 1, 2, 1] -> "1 x3, 2 x1": per-round figures in little room."""
+    if not values:
+        return "-"
+    counts: dict[Any, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+
+    def order(v: Any) -> tuple[int, float, str]:  # numbers by value, anything else after them
+        return (0, float(v), "") if isinstance(v, int | float) else (1, 0.0, str(v))
+
+    return ", ".join(f"{v} x{counts[v]}" for v in sorted(counts, key=order))
+
+
+def _verdict(t: dict[str, Any]) -> str:
+    return "not run" if t["value"] is None else "met" if t["met"] else "missed"
+
+
+def _value(t: dict[str, Any]) -> str:
+    if t["value"] is None:
+        return "-"
+    return {"x": f"{t['value']}x", "s": f"{t['value']} s"}.get(t["unit"], f"{t['value']}")
+
+
+def scaled_markdown(res: dict[str, Any]) -> list[str]:
+    sc = res.get("scaled") or {}
+    out = ["", "### Scaled: PostgreSQL + Redis, and Aegra", ""]
+    if sc.get("skipped"):
+        return [*out, f"Not run: {sc['skipped']}."]
+    ws = sc.get("waypost_scaled") or {}
+    if not ws.get("available"):
+        out += [f"Waypost scaled: not available in this build: {ws.get('error')}", ""]
+    aegra = sc.get("aegra") or {}
+    if aegra.get("skipped"):
+        out += [f"Aegra: not run: {aegra['skipped']}.", ""]
+    else:
+        py = aegra.get("python") or {}
+        versions = aegra.get("versions") or {}
+        out += [
+            f"Aegra {versions.get('aegra-api')} (langgraph {versions.get('langgraph')}) on Python {py.get('version')} "
+            f"(found by {py.get('found_by')}), uvicorn `aegra_api.main:app`, one process, LOG_LEVEL=WARNING; "
+            "default mode, and Redis mode (REDIS_BROKER_ENABLED=true). Each server has a fresh PostgreSQL "
+            "schema (Waypost) or database (Aegra) and Redis key prefix. Read from its package: in Redis mode "
+            "its `runs/wait` learns that a run ended by polling every 2 s (a Redis key, the database every "
+            "other time), so a cycle of two waits takes about 4 s at any load; a dead worker's runs are "
+            "queued again once their lease (30 s) has lapsed, by a reaper that runs every 15 s.",
+            "",
+        ]
+    out += [
+        "| | processes | concurrency | cycles/s | cycle p50 ms | cycle p95 ms | server CPU ms/cycle | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in (sc.get("setups") or {}).values():
+        if s.get("skipped"):
+            why = "not available in this build (above)" if "in this build" in s["skipped"] else s["skipped"]
+            out.append(f"| {s['title']} | {s['processes']} | | not run: {why} | | | | |")
+            continue
+        for c, r in s["levels"].items():
+            cyc = get_path(r, "latency_ms", "cycle") or {}
+            p50, p95 = cyc.get("p50"), cyc.get("p95")
+            cpu = r.get("server_cpu_ms_per_cycle")
+            rate = r["cycles_per_s"]
+            rate_text = f"{rate:.2f}" if rate < 1 else f"{rate:.1f}"  # Aegra's Redis mode at c=1 is below 1
+            out.append(
+                f"| {s['title']} | {s['processes']} | {c} | {rate_text} "
+                f"| {'-' if p50 is None else f'{p50:.1f}'} | {'-' if p95 is None else f'{p95:.1f}'} "
+                f"| {'-' if cpu is None else f'{cpu:.1f}'} | {r.get('errors', 0)}"
+                + (f" ({r['failed'][:80]})" if r.get("failed") else "")
+                + " |"
+            )
+    once = sc.get("exactly_once") or {}
+    if once:
+        n = next(iter(once.values())).get("answers_per_round")
+        out += [
+            "",
+            f"Exactly-once: one interrupt answered {n} times at once (same thread, same body, "
+            '`POST /threads/{id}/runs`), per round; "applied" counts the node running past its interrupt '
+            '(a mark it writes to a file), "in state" the answers in the thread\'s final state.',
+            "",
+            "| | rounds | accepted (2xx) | applied | answers in state | replies, all rounds | once every round |",
+            "|---|---:|---|---|---|---|---|",
+        ]
+        for e in once.values():
+            rounds = len(e.get("rounds", []))
+            failed = f" ({e['failed_rounds']} failed)" if e.get("failed_rounds") else ""
+            if e.get("failed"):
+                failed += f" ({e['failed'][:100]})"
+            replies = ", ".join(f"{k}: {v}" for k, v in sorted((e.get("status_codes") or {}).items()))
+            out.append(
+                f"| {e['title']} | {rounds}{failed} | {compact(e.get('accepted'))} | {compact(e.get('applied'))} "
+                f"| {compact(e.get('answers_in_state'))} | {replies or '-'} "
+                f"| {'yes' if e.get('once_every_time') else '**no**'} |"
+            )
+        samples = [(e["title"], e["refused_sample"]) for e in once.values() if e.get("refused_sample")]
+        if samples:
+            out += ["", "A refused answer was told: " + "; ".join(f"{t}: `{m[:160]}`" for t, m in samples) + "."]
+    take = sc.get("takeover") or {}
+    if take:
+        sleep = next(iter(take.values())).get("sleep_s")
+        out += [
+            "",
+            f"Takeover: a run's node sleeps {sleep:g} s; 0.5 s into it the process running it (the PID the node "
+            "writes) gets SIGKILL. Seconds from the kill to the node starting again in the other process, and "
+            "to the run reaching its interrupt.",
+            "",
+            "| | rounds | node again after, s | run at its interrupt after, s | node before the cut ran again |",
+            "|---|---:|---|---|---:|",
+        ]
+        for e in take.values():
+            rounds = [r for r in e.get("rounds", []) if "failed" not in r]
+            ends = [r["run_end_s"] for r in rounds if r.get("run_end_s") is not None]
+            fail = f" ({e['failed_rounds']} failed)" if e.get("failed_rounds") else ""
+            fail += f" ({e['not_taken_over']} never taken over)" if e.get("not_taken_over") else ""
+            out.append(
+                f"| {e['title']} | {len(e.get('rounds', []))}{fail} | {', '.join(f'{x:.1f}' for x in e['takeover_s'])} "
+                f"| {', '.join(f'{x:.1f}' for x in ends)} | {e.get('before_ran_again')} |"
+            )
+        for key, why in (sc.get("takeover_not_run") or {}).items():
+            out.append(f"\nNo takeover for {get_path(sc, 'setups', key, 'title') or key}: {why}.")
+    targets_ = sc.get("targets") or []
+    if targets_:
+        out += ["", "| scaled target | measured | target | result |", "|---|---:|---:|---|"]
+        for t in targets_:
+            note = f" {t['note']}." if t.get("note") else ""
+            verdict = _verdict(t)
+            out.append(
+                f"| {t['name']} ({t['detail']}){note} | {_value(t)} | {t['target']} "
+                f"| {verdict if verdict != 'missed' else '**missed**'} |"
+            )
+    return out
+
+
+def scaled_table(res: dict[str, Any]) -> list[str]:
+    sc = res.get("scaled") or {}
+    if sc.get("skipped"):
+        return ["", f"Scaled section: not run ({sc['skipped']})"]
+    lines = ["", "Scaled: PostgreSQL + Redis, and Aegra"]
+    ws = sc.get("waypost_scaled") or {}
+    if not ws.get("available"):
+        lines.append(f"  Waypost scaled: not available in this build: {ws.get('error')}")
+    hdr = f"{'':<44}{'c':>4}{'cycles/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'CPU ms/cyc':>12}{'errors':>8}"
+    lines.append(hdr)
+    for s in (sc.get("setups") or {}).values():
+        if s.get("skipped"):
+            lines.append(f"{s['title']:<44}  not run: {s['skipped'][:100]}")
+            continue
+        for c, r in s["levels"].items():
+            cyc = get_path(r, "latency_ms", "cycle") or {}
+            lines.append(
+                f"{s['title']:<44}{c:>4}{r['cycles_per_s']:>10}{cyc.get('p50', '-')!s:>10}{cyc.get('p95', '-')!s:>10}"
+                f"{r.get('server_cpu_ms_per_cycle')!s:>12}{r.get('errors', 0)!s:>8}"
+            )
+    for e in (sc.get("exactly_once") or {}).values():
+        lines.append(
+            f"exactly-once {e['title']}: accepted {compact(e.get('accepted'))}; applied {compact(e.get('applied'))}"
+        )
+    for e in (sc.get("takeover") or {}).values():
+        lines.append(f"takeover {e['title']}: {e.get('takeover_s')} s; before ran again {e.get('before_ran_again')}")
+    lines += ["", f"{'Scaled targets':<52}{'value':>10}{'target':>14}  result"]
+    for t in sc.get("targets") or []:
+        lines.append(f"{t['name']:<52}{_value(t):>10}{t['target']:>14}  {_verdict(t).upper()}  ({t['detail']})")
+    return lines

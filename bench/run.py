@@ -19,11 +19,17 @@ What one run measures, on this machine, in this order:
    threads left waiting at an interrupt (created at concurrency 32), then concurrency 32 for
    four consecutive windows of one continuous load, on top of those waiting threads.
 
+4. The scaled section (bench/scaled.py): Waypost on PostgreSQL + Redis with one and with two
+   processes, beside Waypost embedded and Aegra (installed into bench/.venv-aegra, default
+   mode and Redis mode) at concurrency 1 and 32; exactly-once under 20 concurrent answers to
+   one interrupt; the takeover of a run after kill -9 of the process holding it.
+
 It writes bench/results/<UTC timestamp>.json, bench/results/latest.json, latest.md (the README's
 tables) and latest.png, and prints a summary table with the targets.
 Servers are started in their own session and stopped by their own PID only.
 Not part of the test suite. Options: --quick (a short smoke run), --no-peer, --profile
-(py-spy flame graph of Waypost's c=1 window, if py-spy is installed).
+(py-spy flame graph of Waypost's c=1 window, if py-spy is installed), --no-scaled, --no-aegra,
+--aegra-python PATH.
 
 This file only puts the phases in order; what each does lives in the bench package beside it
 (see bench/__init__.py).
@@ -49,7 +55,8 @@ from bench.load import measure_servers
 from bench.log import log
 from bench.meta import cpu_busy, describe
 from bench.plan import parse_args
-from bench.report import table, targets, write_results
+from bench.report import scaled_targets, table, targets, write_results
+from bench.scaled import measure_scaled
 from bench.servers import peer_versions, stopped_at_exit
 
 
@@ -58,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     res: dict[str, Any] = {"bench": "waypost-bench", "version": 1, "meta": describe(stamp, options.quick, plan)}
+    args = sys.argv[1:] if argv is None else argv
+    res["meta"]["command"] = "make bench" + (f" BENCH_ARGS='{' '.join(args)}'" if args else "")
     peer = None if options.no_peer else peer_versions()
     res["meta"]["peer_versions"] = peer
 
@@ -71,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     profile_dir = options.out / "profile" if options.profile else None
     with tempfile.TemporaryDirectory(prefix="waypost-bench-") as tmp, stopped_at_exit() as servers:
         res.update(measure_servers(plan, Path(tmp), servers, peer_skipped, profile_dir))
+        if options.no_scaled:
+            res["scaled"] = {"skipped": "--no-scaled"}
+        else:
+            res["scaled"] = measure_scaled(plan, options, Path(tmp), servers)
 
     res["targets"] = targets(res)
+    res["scaled"]["targets"] = scaled_targets(res)
     res["meta"]["machine"]["loadavg_end"] = os.getloadavg()
     res["meta"]["duration_s"] = round(time.monotonic() - started, 1)
 

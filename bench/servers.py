@@ -2,13 +2,16 @@
 
 Each is started on a free loopback port through the process helper the tests use
 (tests/serverproc.py), in its own session, and stopped by its own PID only. The dev server
-lives in its own virtualenv, bench/.venv-peer, installed here on first use.
+lives in its own virtualenv, bench/.venv-peer, installed here on first use. A `Cluster` is one
+measured service made of several such processes sharing a database (the scaled section's two
+`waypost serve`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -60,12 +63,30 @@ class Server:
         self.name, self.url, self.process = name, url, process
 
     @property
+    def urls(self) -> list[str]:
+        """Where requests may go: the load client spreads them over all of these in turn."""
+        return [self.url]
+
+    @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.pid]
 
     def start(self) -> None:
         self.process.start(timeout_s=120.0)  # langgraph dev takes seconds to import its runtime
         log(f"{self.name} up on {self.url} (pid {self.pid})")
+
+    def running(self) -> bool:
+        proc = self.process.proc
+        return proc is not None and proc.poll() is None
+
+    def kill9(self) -> None:
+        """SIGKILL to this server's own PID: the crash the takeover measurement needs."""
+        self.process.kill9()
+        log(f"{self.name} killed with SIGKILL")
 
     def stop(self) -> None:
         proc = self.process.proc
@@ -81,6 +102,64 @@ class Server:
 
     def log_tail(self, n: int = 30) -> str:
         return self.process.log_tail(n)
+
+
+class Cluster(Server):
+    """Several server processes measured as one service: they share their database (and broker),
+    any of them may answer any request, and their CPU time and memory are added up."""
+
+    def __init__(self, name: str, members: list[Server]) -> None:
+        super().__init__(name, members[0].url, members[0].process)
+        self.members = members
+
+    @property
+    def urls(self) -> list[str]:
+        return [m.url for m in self.members]
+
+    @property
+    def pids(self) -> list[int]:
+        return [m.pid for m in self.members]
+
+    def start(self) -> None:
+        # One after the other: the first one up has created the schema the next ones find.
+        for m in self.members:
+            m.start()
+
+    def stop(self) -> None:
+        for m in self.members:
+            m.stop()
+
+    def running(self) -> bool:
+        return all(m.running() for m in self.members)
+
+    def rss_kb(self) -> int | None:
+        values = [m.rss_kb() for m in self.members]
+        return None if None in values else sum(v for v in values if v is not None)
+
+    def cpu_s(self) -> float | None:
+        values = [m.cpu_s() for m in self.members]
+        return None if None in values else sum(v for v in values if v is not None)
+
+    def log_tail(self, n: int = 30) -> str:
+        return "\n".join(f"--- {m.name}\n{m.log_tail(n)}" for m in self.members)
+
+
+# The line that says why a server refused to start: its CLI's own error, else the exception a
+# traceback ends with.
+_CLI_ERROR = re.compile(r"^\S+: error: (.*)$")
+_EXCEPTION = re.compile(r"^[\w.]*(?:Error|Exception)\b.*: .+$")
+
+
+def failure_line(log_text: str) -> str:
+    """The one line of a failed start's log worth quoting in the results."""
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    for line in lines:
+        if m := _CLI_ERROR.match(line):
+            return m.group(1)
+    for line in reversed(lines):
+        if _EXCEPTION.match(line):
+            return line
+    return lines[-1] if lines else "no output"
 
 
 def waypost_server(tmp: Path, tag: str) -> Server:
