@@ -42,7 +42,7 @@ test: $(VENV_STAMP) $(JS_STAMP) lint
 # into bench/.venv-peer and Aegra into bench/.venv-aegra itself.
 # BENCH_ARGS e.g. --quick, --no-peer, --profile, --no-scaled, --no-aegra, --aegra-python PATH.
 $(BENCH_STAMP): $(VENV_STAMP) Makefile
-	$(VENV)/bin/python -m pip install -e '.[bench]' 'psycopg[binary]>=3.1' 'redis>=5'
+	$(VENV)/bin/python -m pip install -e '.[bench]'
 	touch $@
 
 bench: $(BENCH_STAMP)
