@@ -196,19 +196,6 @@ def markdown(res: dict[str, Any]) -> str:
                 f"| {title} | {c} | {num(r['cycles_per_s'])} | {lat(r, 'p50')} | {lat(r, 'p95')} "
                 f"| {num(r.get('server_cpu_ms_per_cycle'))} | {r.get('errors', 0)} |"
             )
-    wp_cpu = get_path(res, "waypost", "levels", "32", "server_cpu_ms_per_cycle")
-    floor_cpu = get_path(res, "floor", "SqliteSaver", "cpu_ms_per_cycle")
-    ratio = round(wp_cpu / floor_cpu, 2) if wp_cpu and floor_cpu else None
-    t.append(
-        {
-            "name": "c=32 server CPU per cycle vs SqliteSaver floor",
-            "value": ratio,
-            "unit": "x",
-            "target": f"<= {TARGET_C32_CPU_X_FLOOR:g}x",
-            "detail": f"{wp_cpu} vs {floor_cpu} ms",
-            "met": ratio is not None and ratio <= TARGET_C32_CPU_X_FLOOR,
-        }
-    )
     wins = get_path(res, "windows", "windows") or []
     for i, r in enumerate(wins, 1):
         out.append(
