@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from waypost.auth.users import ANONYMOUS
+
 INFLIGHT = ("pending", "running")
 # Kept with a run for the worker, never shown to clients: who asked, whether it is streamed,
 # request headers the config passes to the graph.
@@ -15,6 +17,7 @@ RUN_STATUSES = ("pending", "running", "success", "error", "timeout", "interrupte
 THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
 
 CancelAction = Literal["interrupt", "rollback"]
+InterruptStatus = Literal["pending", "answered", "expired", "superseded"]
 
 
 def now_iso() -> str:
@@ -150,10 +153,59 @@ class PendingInterrupt:
     graph_id: str | None = None
     answered_at: str | None = None
     answered_by: str | None = None  # the identity of who answered ("anonymous" without auth)
+    # Its plan: who should answer, by when, and what happens then (see operations/plans.py).
+    assignees: list[str] = field(default_factory=list)
+    deadline: str | None = None
+    on_deadline: dict[str, Any] | None = None
+    remind_before: float | None = None  # seconds before the deadline to remind the assignees
+    plan_version: int = 0
+    expired_at: str | None = None  # its deadline expired it: no longer pending
 
     @property
     def pending(self) -> bool:
-        return self.answered_by_run is None and self.superseded_by is None
+        return self.answered_by_run is None and self.superseded_by is None and self.expired_at is None
+
+    @property
+    def plan(self) -> Plan:
+        return Plan(
+            assignees=list(self.assignees),
+            deadline=self.deadline,
+            on_deadline=self.on_deadline,
+            remind_before=self.remind_before,
+        )
+
+    @property
+    def status(self) -> InterruptStatus:
+        if self.answered_by_run is not None:
+            return "answered"
+        if self.expired_at is not None:
+            return "expired"
+        if self.superseded_by is not None:
+            return "superseded"
+        return "pending"
+
+    def resource(self) -> dict[str, Any]:
+        """The interrupt as the /interrupts routes show it."""
+        return {
+            "interrupt_id": self.interrupt_id,
+            "thread_id": self.thread_id,
+            "run_id": self.run_id,
+            "graph_id": self.graph_id,
+            "assistant_id": self.assistant_id,
+            "value": self.value,
+            "response_schema": self.response_schema,
+            "ns": self.ns,
+            "created_at": self.created_at,
+            "deadline": self.deadline,
+            "on_deadline": self.on_deadline,
+            "remind_before": self.remind_before,
+            "assignees": self.assignees,
+            "status": self.status,
+            "answered_at": self.answered_at,
+            "answered_by": self.answered_by,
+            "answered_by_run": self.answered_by_run,
+            "expired_at": self.expired_at,
+        }
 
     def item(self) -> dict[str, Any]:
         """The interrupt as clients see it: langgraph's keys plus the legacy ones
@@ -183,3 +235,101 @@ class RunEnd:
     at_breakpoint: bool = False
     error: dict[str, str] | None = None
     rolled_back: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who made a request, for the audit log: the identity authentication gave it
+    ("anonymous" without authentication), its x-request-id and the client's address."""
+
+    identity: str = ANONYMOUS
+    request_id: str | None = None
+    client: str | None = None
+
+
+# Changes the server makes by itself (a deadline passing) are recorded in this name.
+SYSTEM = Origin(identity="system:deadline")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the append-only audit log."""
+
+    event: str  # answer | deadline | plan | notification
+    outcome: str  # applied | refused | resumed | expired | escalated | passed | delivered | failed | retrying
+    origin: Origin
+    thread_id: str | None = None
+    interrupt_id: str | None = None
+    run_id: str | None = None
+    reason: str | None = None
+    detail: dict[str, Any] | None = None
+    at: str = field(default_factory=now_iso)
+    seq: int | None = None  # given by the database
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "event": self.event,
+            "outcome": self.outcome,
+            "thread_id": self.thread_id,
+            "interrupt_id": self.interrupt_id,
+            "run_id": self.run_id,
+            "identity": self.origin.identity,
+            "request_id": self.origin.request_id,
+            "client": self.origin.client,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Who should answer an interrupt, by when, and what happens at the deadline."""
+
+    assignees: list[str] = field(default_factory=list)
+    deadline: str | None = None
+    on_deadline: dict[str, Any] | None = None
+    remind_before: float | None = None
+
+
+TimerKind = Literal["deadline", "reminder"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """Something due at a time: an interrupt's deadline, or the reminder before it. It acts
+    only on the plan version it was set for (a later change to the plan makes it moot)."""
+
+    kind: TimerKind
+    due_at: str
+    thread_id: str
+    interrupt_id: str
+    plan_version: int
+
+    @property
+    def timer_id(self) -> str:
+        return f"{self.kind}:{self.thread_id}:{self.interrupt_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A notification in the outbox: POSTed to `url` until it is delivered or attempts run out.
+    `secret_env` names the environment variable holding the signing secret; `static_headers`
+    adds langgraph.json's webhooks.headers (run webhooks)."""
+
+    delivery_id: str
+    event: str
+    url: str
+    body: Any
+    created_at: str
+    next_attempt_at: str
+    secret_env: str | None = None
+    static_headers: bool = False
+    thread_id: str | None = None
+    interrupt_id: str | None = None
+    run_id: str | None = None
+    attempts: int = 0
+    status: str = "pending"  # pending | delivered | failed
+    last_error: str | None = None
+    delivered_at: str | None = None

@@ -23,7 +23,9 @@ async def _search(
 
 async def test_put_get_roundtrip(storage: Storage) -> None:
     a = f.assistant(
-        name="Reviewer", description="reviews drafts", graph_id="agent",
+        name="Reviewer",
+        description="reviews drafts",
+        graph_id="agent",
         config={"configurable": {"model": "m", "depth": 2}, "tags": ["x"]},
         context={"lang": "en", "nested": {"a": [1, 2, {"b": None}]}},
         metadata={"owner": "ops", "n": 3, "flag": True, "deep": {"k": ["v"]}},
@@ -37,8 +39,9 @@ async def test_put_get_roundtrip(storage: Storage) -> None:
 async def test_put_replaces_existing(storage: Storage) -> None:
     a = f.assistant(name="one", metadata={"k": 1}, at=1)
     await _put(storage, a)
-    changed = a.__class__(**{**a.as_dict(), "name": "two", "metadata": {"k": 2}, "version": 2,
-                             "updated_at": f.ts(5), "description": "d"})
+    changed = a.__class__(
+        **{**a.as_dict(), "name": "two", "metadata": {"k": 2}, "version": 2, "updated_at": f.ts(5), "description": "d"}
+    )
     await _put(storage, changed)
     async with storage.transaction() as tx:
         got = await tx.get_assistant(a.assistant_id)
@@ -53,8 +56,16 @@ async def test_put_replaces_existing(storage: Storage) -> None:
 async def test_versions(storage: Storage) -> None:
     v1 = f.assistant(name="v1", metadata={"stage": "draft"}, config={"c": 1}, at=1)
     await _put(storage, v1)
-    v2 = Assistant(**{**v1.as_dict(), "name": "v2", "metadata": {"stage": "live"}, "config": {"c": 2},
-                      "version": 2, "updated_at": f.ts(2)})
+    v2 = Assistant(
+        **{
+            **v1.as_dict(),
+            "name": "v2",
+            "metadata": {"stage": "live"},
+            "config": {"c": 2},
+            "version": 2,
+            "updated_at": f.ts(2),
+        }
+    )
     await _put(storage, v2)
     # new_version=False changes the assistant row but records no version
     v2b = Assistant(**{**v2.as_dict(), "name": "v2 renamed", "updated_at": f.ts(3)})
@@ -103,14 +114,14 @@ async def test_delete_removes_assistant_and_versions(storage: Storage) -> None:
 
 # --- search ---------------------------------------------------------------------------------
 
+
 async def _search_fixture(storage: Storage) -> dict[str, str]:
     rows = {
-        "a1": f.assistant(graph_id="agent", name="Alpha Bot", at=1,
-                          metadata={"team": "red", "cfg": {"depth": 2, "tags": ["a", "b"]}}),
-        "a2": f.assistant(graph_id="agent", name="beta", at=2,
-                          metadata={"team": "blue", "cfg": {"depth": 3}}),
-        "a3": f.assistant(graph_id="other", name="my ALPHA two", at=3,
-                          metadata={"team": "red", "level": 1}),
+        "a1": f.assistant(
+            graph_id="agent", name="Alpha Bot", at=1, metadata={"team": "red", "cfg": {"depth": 2, "tags": ["a", "b"]}}
+        ),
+        "a2": f.assistant(graph_id="agent", name="beta", at=2, metadata={"team": "blue", "cfg": {"depth": 3}}),
+        "a3": f.assistant(graph_id="other", name="my ALPHA two", at=3, metadata={"team": "red", "level": 1}),
         "a4": f.assistant(graph_id="other", name="gamma", at=4, metadata={}),
     }
     await _put(storage, *rows.values())

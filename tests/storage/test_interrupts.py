@@ -48,11 +48,15 @@ async def test_upsert_updates_the_recorded_interrupt(storage: Storage) -> None:
     tid = await _thread(storage)
     i = f.interrupt(tid, value={"v": 1}, task_id="old")
     await _upsert(storage, i)
-    await _upsert(storage, replace(i, value={"v": 2}, task_id="new", ns=["n:new"],
-                                   response_schema={"type": "string"}))
+    await _upsert(storage, replace(i, value={"v": 2}, task_id="new", ns=["n:new"], response_schema={"type": "string"}))
     (got,) = await _list(storage, tid)
     assert (got.interrupt_id, got.value, got.task_id, got.ns, got.response_schema) == (
-        i.interrupt_id, {"v": 2}, "new", ["n:new"], {"type": "string"})
+        i.interrupt_id,
+        {"v": 2},
+        "new",
+        ["n:new"],
+        {"type": "string"},
+    )
 
 
 async def test_answer_returns_rowcount_and_is_exactly_once(storage: Storage) -> None:
@@ -115,7 +119,11 @@ async def test_supersede_keeps_listed_and_answered(storage: Storage) -> None:
     async with storage.transaction() as tx:
         every = await tx.thread_interrupts(tid, superseded=True)
     assert {i.interrupt_id: i.superseded_by for i in every} == {
-        a.interrupt_id: "run-x", b.interrupt_id: None, c.interrupt_id: "run-x", d.interrupt_id: None}
+        a.interrupt_id: "run-x",
+        b.interrupt_id: None,
+        c.interrupt_id: "run-x",
+        d.interrupt_id: None,
+    }
     # a superseded interrupt can no longer be answered
     assert await _answer(storage, tid, [a.interrupt_id], "late") == 0
     assert await _answer(storage, tid, [b.interrupt_id], "run-b") == 1

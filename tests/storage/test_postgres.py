@@ -20,9 +20,9 @@ from tests.polling import eventually
 from tests.storage import factories as f
 from waypost.errors import StorageError
 from waypost.storage import open_storage
-from waypost.storage.sql import load_migrations
 from waypost.storage.base import AssistantFilter, Page, Storage
 from waypost.storage.postgres.store import PostgresStorage, without_icu
+from waypost.storage.sql import load_migrations
 
 
 class Boom(Exception):

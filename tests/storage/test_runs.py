@@ -58,12 +58,22 @@ async def _finish(storage: Storage, run: Run, status: str = "success") -> bool:
 
 # --- rows -----------------------------------------------------------------------------------
 
+
 async def test_insert_get_roundtrip(storage: Storage) -> None:
     tid = await _thread(storage)
-    r = f.run(tid, metadata={"assistant_id": "a", "tags": {"x": [1]}}, temporary=True,
-              kwargs={"input": {"some_text": "x"}, "command": None, "stream_mode": ["values", "updates"],
-                      "config": {"configurable": {"k": 1}}},
-              available_at=f.ts(30), at=10).replace(answers={"a" * 32: None, "b" * 32: {"v": [1]}})
+    r = f.run(
+        tid,
+        metadata={"assistant_id": "a", "tags": {"x": [1]}},
+        temporary=True,
+        kwargs={
+            "input": {"some_text": "x"},
+            "command": None,
+            "stream_mode": ["values", "updates"],
+            "config": {"configurable": {"k": 1}},
+        },
+        available_at=f.ts(30),
+        at=10,
+    ).replace(answers={"a" * 32: None, "b" * 32: {"v": [1]}})
     await _insert(storage, r)
     assert await _get(storage, r.run_id) == r
     async with storage.transaction() as tx:
@@ -107,7 +117,9 @@ async def test_list_runs_newest_first_with_status_filter_and_paging(storage: Sto
         assert [r.run_id for r in success] == [runs[2].run_id, runs[0].run_id]
         assert await tx.list_runs(tid, "running", Page(limit=10)) == []
         assert [r.run_id for r in await tx.list_runs(tid, None, Page(limit=2, offset=1))] == [
-            runs[3].run_id, runs[2].run_id]
+            runs[3].run_id,
+            runs[2].run_id,
+        ]
         assert await tx.list_runs(tid, None, Page(limit=2, offset=5)) == []
         assert await tx.list_runs(f.new_id(), None, Page(limit=10)) == []
 
@@ -141,11 +153,15 @@ async def test_runs_by_status(storage: Storage) -> None:
     async with storage.transaction() as tx:
         assert [r.run_id for r in await tx.runs_by_status(["pending"])] == [runs[0].run_id, runs[3].run_id]
         assert [r.run_id for r in await tx.runs_by_status(["pending", "running"])] == [
-            runs[0].run_id, runs[2].run_id, runs[3].run_id]
+            runs[0].run_id,
+            runs[2].run_id,
+            runs[3].run_id,
+        ]
         assert await tx.runs_by_status(["timeout"]) == []
 
 
 # --- the queue ------------------------------------------------------------------------------
+
 
 async def test_claim_on_empty_queue(storage: Storage) -> None:
     assert await _claim(storage) is None
@@ -310,6 +326,7 @@ async def test_an_expired_state_update_hold_lapses(storage: Storage) -> None:
 
 # --- a held run's end -------------------------------------------------------------------------
 
+
 async def test_finish_only_by_the_holding_attempt(storage: Storage) -> None:
     tid = await _thread(storage)
     await _insert(storage, f.run(tid))
@@ -435,6 +452,7 @@ async def test_a_run_with_a_cancel_pending_is_not_handed_back(storage: Storage) 
 
 # --- lapsed leases ------------------------------------------------------------------------------
 
+
 async def test_lapsed_leases_are_queued_again_in_their_place(storage: Storage) -> None:
     a, b, c = await _thread(storage), await _thread(storage), await _thread(storage)
     ra, rb, rc = f.run(a, at=1), f.run(b, at=2), f.run(c, at=3)
@@ -448,10 +466,15 @@ async def test_lapsed_leases_are_queued_again_in_their_place(storage: Storage) -
         requeued, taken = await tx.expire_leases(WORKER)
     assert (requeued, taken) == (2, [])
     assert [(await _get(storage, r)).status for r in (ra.run_id, rb.run_id, rc.run_id)] == [
-        "pending", "pending", "running"]
+        "pending",
+        "pending",
+        "running",
+    ]
     again = [await _claim(storage) for _ in range(2)]
     assert [(r.run_id, r.attempt, r.lease_owner) for r in again if r] == [
-        (ra.run_id, 2, WORKER), (rb.run_id, 2, WORKER)]
+        (ra.run_id, 2, WORKER),
+        (rb.run_id, 2, WORKER),
+    ]
     assert await _claim(storage) is None  # `later` still waits behind ra
     async with storage.transaction() as tx:
         assert await tx.expire_leases(WORKER) == (0, [])
@@ -477,7 +500,12 @@ async def test_a_lapsed_cancelled_run_is_taken_over_to_be_ended(storage: Storage
     assert requeued == 0
     (run,) = taken
     assert (run.run_id, run.status, run.attempt, run.lease_owner, run.cancel_action) == (
-        held.run_id, "running", held.attempt + 1, WORKER, "rollback")
+        held.run_id,
+        "running",
+        held.attempt + 1,
+        WORKER,
+        "rollback",
+    )
     async with storage.transaction() as tx:
         assert await tx.drop_held_run(held.run_id, held.attempt) is False  # the dead attempt can't
         assert await tx.drop_held_run(run.run_id, run.attempt) is True

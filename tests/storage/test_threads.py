@@ -24,9 +24,11 @@ async def _search(storage: Storage, flt: ThreadFilter | None = None, page: Page 
 
 async def test_insert_get_roundtrip(storage: Storage) -> None:
     t = f.thread(
-        status="interrupted", metadata={"graph_id": "agent", "owner": {"id": 7}},
+        status="interrupted",
+        metadata={"graph_id": "agent", "owner": {"id": 7}},
         values={"some_text": "hi", "messages": [{"role": "user", "content": "x"}], "n": None},
-        interrupts={"task-1": [{"id": "abc", "value": {"q": 1}}]}, config={"tags": ["t"]},
+        interrupts={"task-1": [{"id": "abc", "value": {"q": 1}}]},
+        config={"tags": ["t"]},
         error={"error": "ValueError", "message": "boom"},
     )
     await _insert(storage, t)
@@ -56,15 +58,27 @@ async def test_record_thread_state(storage: Storage) -> None:
     t = f.thread(at=1, metadata={"k": "v"})
     other = f.thread(at=2)
     await _insert(storage, t, other)
-    state = ThreadState(values={"some_text": "new"}, interrupts={"t": [{"id": "i"}]}, status="interrupted",
-                        error={"error": "E"}, at_breakpoint=True, updated_at=f.ts(9))
+    state = ThreadState(
+        values={"some_text": "new"},
+        interrupts={"t": [{"id": "i"}]},
+        status="interrupted",
+        error={"error": "E"},
+        at_breakpoint=True,
+        updated_at=f.ts(9),
+    )
     async with storage.transaction() as tx:
         await tx.record_thread_state(t.thread_id, state)
         await tx.record_thread_state(f.new_id(), state)  # an unknown thread: nothing happens
     async with storage.transaction() as tx:
         assert await tx.get_thread(t.thread_id) == t.replace(
-            values={"some_text": "new"}, interrupts={"t": [{"id": "i"}]}, status="interrupted",
-            error={"error": "E"}, at_breakpoint=True, updated_at=f.ts(9), state_updated_at=f.ts(9))
+            values={"some_text": "new"},
+            interrupts={"t": [{"id": "i"}]},
+            status="interrupted",
+            error={"error": "E"},
+            at_breakpoint=True,
+            updated_at=f.ts(9),
+            state_updated_at=f.ts(9),
+        )
         assert await tx.get_thread(other.thread_id) == other
         await tx.set_thread_status(t.thread_id, "busy", f.ts(10))
         got = await tx.get_thread(t.thread_id)
@@ -119,14 +133,24 @@ async def test_delete_removes_its_runs_and_interrupts(storage: Storage) -> None:
 
 # --- search ---------------------------------------------------------------------------------
 
+
 async def _search_fixture(storage: Storage) -> dict[str, str]:
     rows = {
-        "t1": f.thread(status="idle", at=1, metadata={"graph_id": "agent", "user": {"id": 1, "roles": ["a"]}},
-                       values={"some_text": "hello", "n": 1}),
-        "t2": f.thread(status="busy", at=2, metadata={"graph_id": "agent", "user": {"id": 2}},
-                       values={"some_text": "bye", "nested": {"k": [1, 2]}}),
-        "t3": f.thread(status="interrupted", at=3, metadata={"graph_id": "other"},
-                       values={"some_text": "hello", "n": 2}),
+        "t1": f.thread(
+            status="idle",
+            at=1,
+            metadata={"graph_id": "agent", "user": {"id": 1, "roles": ["a"]}},
+            values={"some_text": "hello", "n": 1},
+        ),
+        "t2": f.thread(
+            status="busy",
+            at=2,
+            metadata={"graph_id": "agent", "user": {"id": 2}},
+            values={"some_text": "bye", "nested": {"k": [1, 2]}},
+        ),
+        "t3": f.thread(
+            status="interrupted", at=3, metadata={"graph_id": "other"}, values={"some_text": "hello", "n": 2}
+        ),
         "t4": f.thread(status="idle", at=4, metadata={}, values=None),
         "t5": f.thread(status="error", at=5, metadata={"graph_id": "agent"}, values={"n": 1}),
     }
@@ -203,9 +227,17 @@ async def test_search_sort(storage: Storage) -> None:
     async with storage.transaction() as tx:
         t1 = await tx.get_thread(ids["t1"])
         assert t1 is not None
-        await tx.record_thread_state(ids["t1"], ThreadState(
-            values=t1.values, interrupts=t1.interrupts, status=t1.status, error=t1.error, at_breakpoint=False,
-            updated_at=f.ts(100)))
+        await tx.record_thread_state(
+            ids["t1"],
+            ThreadState(
+                values=t1.values,
+                interrupts=t1.interrupts,
+                status=t1.status,
+                error=t1.error,
+                at_breakpoint=False,
+                updated_at=f.ts(100),
+            ),
+        )
     newest, _ = await _search(storage, page=Page(limit=1, sort_by="updated_at", sort_order="desc"))
     assert newest == [ids["t1"]]
     oldest_state, _ = await _search(storage, page=Page(limit=1, sort_by="state_updated_at", sort_order="asc"))

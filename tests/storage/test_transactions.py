@@ -55,8 +55,9 @@ async def test_a_transaction_that_raises_rolls_back_everything(storage: Storage)
             await tx.insert_run(f.run(new.thread_id, at=2))
             await tx.upsert_interrupt(f.interrupt(new.thread_id))
             await tx.put_assistant(f.assistant(at=2), new_version=True)
-            await tx.put_assistant(base_asst.__class__(**{**base_asst.as_dict(), "name": "x", "version": 2}),
-                                   new_version=True)
+            await tx.put_assistant(
+                base_asst.__class__(**{**base_asst.as_dict(), "name": "x", "version": 2}), new_version=True
+            )
             await tx.set_thread_status(base.thread_id, "busy", f.ts(3))
             await tx.merge_thread_metadata(base.thread_id, {"changed": True}, f.ts(3))
             (claimed,) = await tx.claim_runs("worker", 60, 1)

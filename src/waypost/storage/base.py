@@ -19,11 +19,23 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from waypost.auth.filters import Condition
 from waypost.auth.users import ANONYMOUS
-from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread
+from waypost.models import (
+    Assistant,
+    AuditEntry,
+    CancelAction,
+    Delivery,
+    InterruptStatus,
+    PendingInterrupt,
+    Plan,
+    Run,
+    Thread,
+    Timer,
+)
 
 # Notices between processes, sent by a transaction when it commits: "work" (a run may be
-# claimable), "run_ended" (payload: the run id; its end is recorded, waiters may read it).
-Notice = Literal["work", "run_ended"]
+# claimable), "run_ended" (payload: the run id; its end is recorded, waiters may read it),
+# "due" (a timer or a delivery was added: the scheduler looks again).
+Notice = Literal["work", "run_ended", "due"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +45,40 @@ class ThreadFilter:
     status: str | None = None
     ids: list[str] | None = None
     # What the caller may see (authorization filters on metadata), ANDed with the rest.
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptFilter:
+    """Which interrupts the inbox lists. `metadata` is matched against their threads'."""
+
+    status: InterruptStatus | None = "pending"  # None: any
+    graph_id: str | None = None
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    interrupt_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    assignee: str | None = None
+    deadline_before: str | None = None
+    created_after: str | None = None
+    conditions: tuple[Condition, ...] = ()  # what the caller may see, on thread metadata
+
+    @property
+    def needs_threads(self) -> bool:
+        return bool(self.metadata) or bool(self.conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    thread_id: str | None = None
+    interrupt_id: str | None = None
+    identity: str | None = None
+    event: str | None = None
+    since: str | None = None
+    until: str | None = None
+    after_seq: int | None = None  # entries after this one (an export reads on from here)
+    newest_first: bool = False
+    # What the caller may see: entries of threads whose metadata meets these.
     conditions: tuple[Condition, ...] = ()
 
 
@@ -256,6 +302,73 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def discard_saved_writes(self, run_id: str) -> None:
         """Forget what claim_runs saved for a rollback (the run has ended)."""
+
+    # the inbox
+    @abc.abstractmethod
+    async def search_interrupts(self, f: InterruptFilter, page: Page) -> list[PendingInterrupt]:
+        """A page of interrupts, by `created_at` (default) or `deadline` (none last)."""
+
+    @abc.abstractmethod
+    async def count_interrupts(self, f: InterruptFilter) -> int: ...
+
+    @abc.abstractmethod
+    async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
+        """Every interrupt with this id: one, unless a thread was copied with it."""
+
+    @abc.abstractmethod
+    async def set_plan(self, thread_id: str, interrupt_id: str, plan: Plan, version: int) -> PendingInterrupt | None:
+        """Replace a pending interrupt's plan, only from `version` (its plan_version when
+        read), which goes up by one; None when it did not apply (the interrupt is no
+        longer pending, or its plan changed meanwhile)."""
+
+    @abc.abstractmethod
+    async def expire_interrupt(self, thread_id: str, interrupt_id: str, version: int, now: str) -> bool:
+        """pending -> expired, only at plan `version`."""
+
+    @abc.abstractmethod
+    async def set_timer(self, t: Timer) -> None:
+        """Schedule t, replacing a timer of the same kind on the same interrupt."""
+
+    @abc.abstractmethod
+    async def drop_timer(self, timer_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def take_timer(self, t: Timer) -> bool:
+        """Delete the timer as it was read; True for exactly one caller, who fires it."""
+
+    @abc.abstractmethod
+    async def due_timers(self, limit: int) -> list[Timer]:
+        """Timers due now, earliest first."""
+
+    @abc.abstractmethod
+    async def next_timer_at(self) -> str | None: ...
+
+    @abc.abstractmethod
+    async def add_delivery(self, d: Delivery) -> None: ...
+
+    @abc.abstractmethod
+    async def claim_deliveries(self, hold_s: float, limit: int) -> list[Delivery]:
+        """Take due deliveries for one attempt each (attempts + 1); nobody else takes them
+        for hold_s seconds, after which a sender that died is replaced."""
+
+    @abc.abstractmethod
+    async def settle_delivery(
+        self, d: Delivery, status: str, next_attempt_at: str, error: str | None, now: str
+    ) -> bool:
+        """Record the attempt `d.attempts`: delivered, failed for good, or pending again at
+        next_attempt_at. False when another sender took the delivery meanwhile."""
+
+    @abc.abstractmethod
+    async def next_delivery_at(self) -> str | None: ...
+
+    @abc.abstractmethod
+    async def get_delivery(self, delivery_id: str) -> Delivery | None: ...
+
+    @abc.abstractmethod
+    async def append_audit(self, e: AuditEntry) -> None: ...
+
+    @abc.abstractmethod
+    async def search_audit(self, f: AuditFilter, limit: int, offset: int = 0) -> list[AuditEntry]: ...
 
 
 class Storage(abc.ABC):

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from waypost import serde
 from waypost.auth.filters import Condition
-from waypost.models import Assistant, PendingInterrupt, Run, Thread
-from waypost.storage.base import ThreadState, split_conditions
+from waypost.models import Assistant, AuditEntry, Delivery, Origin, PendingInterrupt, Plan, Run, Thread, Timer
+from waypost.storage.base import AuditFilter, InterruptFilter, ThreadState, split_conditions
 
 Load = Callable[[Any], Any]
 
@@ -94,6 +94,12 @@ def interrupt(row: Row, load: Load) -> PendingInterrupt:
         graph_id=row["graph_id"],
         answered_at=row["answered_at"],
         answered_by=row["answered_by"],
+        assignees=load(row["assignees"]),
+        deadline=row["deadline"],
+        on_deadline=load(row["on_deadline"]),
+        remind_before=row["remind_before"],
+        plan_version=row["plan_version"],
+        expired_at=row["expired_at"],
     )
 
 
@@ -182,6 +188,131 @@ def interrupt_params(i: PendingInterrupt) -> dict[str, Any]:
         "run_id": i.run_id,
         "assistant_id": i.assistant_id,
         "graph_id": i.graph_id,
+        **plan_params(i.plan),
+    }
+
+
+def plan_params(p: Plan) -> dict[str, Any]:
+    return {
+        "assignees": json_text(p.assignees),
+        "deadline": p.deadline,
+        "on_deadline": json_text(p.on_deadline),
+        "remind_before": p.remind_before,
+    }
+
+
+def interrupt_filter_params(f: InterruptFilter) -> dict[str, Any]:
+    return {
+        "graph_id": f.graph_id,
+        "assistant_id": f.assistant_id,
+        "thread_id": f.thread_id,
+        "interrupt_id": f.interrupt_id,
+        "assignee": f.assignee,
+        "deadline_before": f.deadline_before,
+        "created_after": f.created_after,
+        "metadata": canonical_text(f.metadata or {}),
+        **condition_params(f.conditions),
+    }
+
+
+def timer(row: Row) -> Timer:
+    return Timer(
+        kind=row["kind"],
+        due_at=row["due_at"],
+        thread_id=row["thread_id"],
+        interrupt_id=row["interrupt_id"],
+        plan_version=row["plan_version"],
+    )
+
+
+def timer_params(t: Timer) -> dict[str, Any]:
+    return {
+        "timer_id": t.timer_id,
+        "kind": t.kind,
+        "due_at": t.due_at,
+        "thread_id": t.thread_id,
+        "interrupt_id": t.interrupt_id,
+        "plan_version": t.plan_version,
+    }
+
+
+def delivery(row: Row, load: Load) -> Delivery:
+    return Delivery(
+        delivery_id=row["delivery_id"],
+        event=row["event"],
+        url=row["url"],
+        body=load(row["body"]),
+        created_at=row["created_at"],
+        next_attempt_at=row["next_attempt_at"],
+        secret_env=row["secret_env"],
+        static_headers=bool(row["static_headers"]),
+        thread_id=row["thread_id"],
+        interrupt_id=row["interrupt_id"],
+        run_id=row["run_id"],
+        attempts=row["attempts"],
+        status=row["status"],
+        last_error=row["last_error"],
+        delivered_at=row["delivered_at"],
+    )
+
+
+def delivery_params(d: Delivery) -> dict[str, Any]:
+    return {
+        "delivery_id": d.delivery_id,
+        "event": d.event,
+        "url": d.url,
+        "body": json_text(d.body),
+        "secret_env": d.secret_env,
+        "static_headers": d.static_headers,
+        "thread_id": d.thread_id,
+        "interrupt_id": d.interrupt_id,
+        "run_id": d.run_id,
+        "created_at": d.created_at,
+        "next_attempt_at": d.next_attempt_at,
+    }
+
+
+def audit(row: Row, load: Load) -> AuditEntry:
+    return AuditEntry(
+        seq=row["seq"],
+        at=row["at"],
+        event=row["event"],
+        outcome=row["outcome"],
+        origin=Origin(identity=row["identity"], request_id=row["request_id"], client=row["client"]),
+        thread_id=row["thread_id"],
+        interrupt_id=row["interrupt_id"],
+        run_id=row["run_id"],
+        reason=row["reason"],
+        detail=load(row["detail"]),
+    )
+
+
+def audit_params(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "event": e.event,
+        "outcome": e.outcome,
+        "thread_id": e.thread_id,
+        "interrupt_id": e.interrupt_id,
+        "run_id": e.run_id,
+        "identity": e.origin.identity,
+        "request_id": e.origin.request_id,
+        "client": e.origin.client,
+        "reason": e.reason,
+        "detail": json_text(e.detail),
+    }
+
+
+def audit_filter_params(f: AuditFilter) -> dict[str, Any]:
+    return {
+        "thread_id": f.thread_id,
+        "interrupt_id": f.interrupt_id,
+        "identity": f.identity,
+        "event": f.event,
+        "since": f.since,
+        "until": f.until,
+        "after_seq": f.after_seq,
+        **condition_params(f.conditions),
     }
 
 

@@ -277,7 +277,7 @@ ORDER BY created_at, seq;
 -- name: answer_interrupts
 UPDATE interrupts SET answered_by_run = %(run_id)s, answered_at = %(now)s::timestamptz,
     answered_by = %(answered_by)s
-WHERE thread_id = %(thread_id)s AND answered_by_run IS NULL AND superseded_by IS NULL
+WHERE thread_id = %(thread_id)s AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL
   AND interrupt_id = ANY(%(ids)s::text[]);
 
 -- name: release_answers
@@ -287,7 +287,7 @@ WHERE thread_id = %(thread_id)s AND answered_by_run = %(run_id)s
 
 -- name: supersede_interrupts
 UPDATE interrupts SET superseded_by = %(run_id)s
-WHERE thread_id = %(thread_id)s AND answered_by_run IS NULL AND superseded_by IS NULL
+WHERE thread_id = %(thread_id)s AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL
   AND interrupt_id <> ALL(%(keep)s::text[]);
 
 -- name: restore_superseded
@@ -295,13 +295,15 @@ UPDATE interrupts SET superseded_by = NULL
 WHERE thread_id = %(thread_id)s AND superseded_by = %(run_id)s
   AND (%(ids)s::text[] IS NULL OR interrupt_id = ANY(%(ids)s::text[]));
 
--- An interrupt raised again keeps its claim, its supersede and where it first came from.
+-- An interrupt raised again keeps its claim, its supersede, its plan and where it first came
+-- from.
 -- name: upsert_interrupt
 INSERT INTO interrupts (thread_id, interrupt_id, task_id, ns, value, response_schema, created_at,
-                        run_id, assistant_id, graph_id)
+                        run_id, assistant_id, graph_id, assignees, deadline, on_deadline, remind_before)
 VALUES (%(thread_id)s, %(interrupt_id)s, %(task_id)s, %(ns)s::json, %(value)s::json,
         %(response_schema)s::json, %(created_at)s::timestamptz, %(run_id)s, %(assistant_id)s,
-        %(graph_id)s)
+        %(graph_id)s, %(assignees)s::jsonb, %(deadline)s::timestamptz, %(on_deadline)s::json,
+        %(remind_before)s)
 ON CONFLICT (thread_id, interrupt_id) DO UPDATE SET
     task_id = excluded.task_id, ns = excluded.ns, value = excluded.value,
     response_schema = excluded.response_schema;
@@ -331,3 +333,137 @@ INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,
                                channel, type, blob)
 SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value
 FROM run_saved_writes WHERE run_id = %(run_id)s AND thread_id = %(thread_id)s;
+
+-- The inbox. {status} is one of the fixed conditions in sql.INTERRUPT_STATUS (spelled as the
+-- partial indexes are, so the pending list is read from its index); {threads} joins the
+-- threads when a filter looks at their metadata (the fragment interrupt_threads), else is empty.
+-- name: search_interrupts
+SELECT i.* FROM interrupts i {threads}
+WHERE {status}
+  AND (%(graph_id)s::text IS NULL OR i.graph_id = %(graph_id)s::text)
+  AND (%(assistant_id)s::text IS NULL OR i.assistant_id = %(assistant_id)s::text)
+  AND (%(thread_id)s::text IS NULL OR i.thread_id = %(thread_id)s::text)
+  AND (%(interrupt_id)s::text IS NULL OR i.interrupt_id = %(interrupt_id)s::text)
+  AND (%(assignee)s::text IS NULL OR i.assignees @> jsonb_build_array(%(assignee)s::text))
+  AND (%(deadline_before)s::timestamptz IS NULL OR i.deadline < %(deadline_before)s::timestamptz)
+  AND (%(created_after)s::timestamptz IS NULL OR i.created_at > %(created_after)s::timestamptz)
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: count_interrupts
+SELECT count(*) AS total FROM interrupts i {threads}
+WHERE {status}
+  AND (%(graph_id)s::text IS NULL OR i.graph_id = %(graph_id)s::text)
+  AND (%(assistant_id)s::text IS NULL OR i.assistant_id = %(assistant_id)s::text)
+  AND (%(thread_id)s::text IS NULL OR i.thread_id = %(thread_id)s::text)
+  AND (%(interrupt_id)s::text IS NULL OR i.interrupt_id = %(interrupt_id)s::text)
+  AND (%(assignee)s::text IS NULL OR i.assignees @> jsonb_build_array(%(assignee)s::text))
+  AND (%(deadline_before)s::timestamptz IS NULL OR i.deadline < %(deadline_before)s::timestamptz)
+  AND (%(created_after)s::timestamptz IS NULL OR i.created_at > %(created_after)s::timestamptz);
+
+-- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
+-- name: interrupt_threads
+JOIN threads t ON t.thread_id = i.thread_id
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
+                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
+                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
+                  WHERE jsonb_typeof(t.metadata -> f.key) IS DISTINCT FROM 'array'
+                     OR NOT (t.metadata -> f.key) @> f.value)
+
+-- name: interrupts_by_id
+SELECT * FROM interrupts WHERE interrupt_id = %(interrupt_id)s ORDER BY created_at, seq;
+
+-- A plan changes only from the version it was read at, and only while the interrupt is pending.
+-- name: set_plan
+UPDATE interrupts SET assignees = %(assignees)s::jsonb, deadline = %(deadline)s::timestamptz,
+    on_deadline = %(on_deadline)s::json, remind_before = %(remind_before)s,
+    plan_version = plan_version + 1
+WHERE thread_id = %(thread_id)s AND interrupt_id = %(interrupt_id)s AND plan_version = %(version)s
+  AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL
+RETURNING *;
+
+-- name: expire_interrupt
+UPDATE interrupts SET expired_at = %(now)s::timestamptz
+WHERE thread_id = %(thread_id)s AND interrupt_id = %(interrupt_id)s AND plan_version = %(version)s
+  AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL;
+
+-- name: set_timer
+INSERT INTO timers (timer_id, kind, due_at, thread_id, interrupt_id, plan_version)
+VALUES (%(timer_id)s, %(kind)s, %(due_at)s::timestamptz, %(thread_id)s, %(interrupt_id)s,
+        %(plan_version)s)
+ON CONFLICT (timer_id) DO UPDATE SET due_at = excluded.due_at, plan_version = excluded.plan_version;
+
+-- name: drop_timer
+DELETE FROM timers WHERE timer_id = %(timer_id)s;
+
+-- Firing a timer is deleting it: whoever's delete applies fires it, once. A second process
+-- deleting the same row waits for the first one's commit, then finds nothing.
+-- name: take_timer
+DELETE FROM timers
+WHERE timer_id = %(timer_id)s AND due_at = %(due_at)s::timestamptz AND plan_version = %(plan_version)s;
+
+-- name: due_timers
+SELECT * FROM timers WHERE due_at <= clock_timestamp() ORDER BY due_at LIMIT %(limit)s;
+
+-- name: next_timer_at
+SELECT min(due_at) AS at FROM timers;
+
+-- name: delete_thread_timers
+DELETE FROM timers WHERE thread_id = %(thread_id)s;
+
+-- name: add_delivery
+INSERT INTO outbox (delivery_id, event, url, body, secret_env, static_headers, thread_id,
+                    interrupt_id, run_id, created_at, next_attempt_at)
+VALUES (%(delivery_id)s, %(event)s, %(url)s, %(body)s::json, %(secret_env)s, %(static_headers)s,
+        %(thread_id)s, %(interrupt_id)s, %(run_id)s, %(created_at)s::timestamptz,
+        %(next_attempt_at)s::timestamptz);
+
+-- A sender takes due deliveries for one attempt each: until hold_s passes nobody else does.
+-- SKIP LOCKED: two senders never wait on each other's rows.
+-- name: claim_deliveries
+UPDATE outbox SET attempts = attempts + 1,
+    next_attempt_at = clock_timestamp() + make_interval(secs => %(hold_s)s)
+WHERE seq IN (SELECT seq FROM outbox WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
+              ORDER BY next_attempt_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+RETURNING *;
+
+-- name: settle_delivery
+UPDATE outbox SET settled_attempts = attempts, status = %(status)s, next_attempt_at = %(next_attempt_at)s::timestamptz,
+    last_error = %(error)s, delivered_at = %(delivered_at)s::timestamptz
+WHERE delivery_id = %(delivery_id)s AND attempts = %(attempt)s AND settled_attempts < %(attempt)s
+    AND status = 'pending';
+
+-- name: next_delivery_at
+SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending';
+
+-- name: get_delivery
+SELECT * FROM outbox WHERE delivery_id = %(delivery_id)s;
+
+-- name: append_audit
+INSERT INTO audit (at, event, outcome, thread_id, interrupt_id, run_id, identity, request_id,
+                   client, reason, detail)
+VALUES (%(at)s::timestamptz, %(event)s, %(outcome)s, %(thread_id)s, %(interrupt_id)s, %(run_id)s,
+        %(identity)s, %(request_id)s, %(client)s, %(reason)s, %(detail)s::json);
+
+-- {threads}: empty, or audit_threads when the caller may see only some threads' entries.
+-- name: search_audit
+SELECT a.* FROM audit a {threads}
+WHERE (%(thread_id)s::text IS NULL OR a.thread_id = %(thread_id)s::text)
+  AND (%(interrupt_id)s::text IS NULL OR a.interrupt_id = %(interrupt_id)s::text)
+  AND (%(identity)s::text IS NULL OR a.identity = %(identity)s::text)
+  AND (%(event)s::text IS NULL OR a.event = %(event)s::text)
+  AND (%(since)s::timestamptz IS NULL OR a.at >= %(since)s::timestamptz)
+  AND (%(until)s::timestamptz IS NULL OR a.at < %(until)s::timestamptz)
+  AND (%(after_seq)s::bigint IS NULL OR a.seq > %(after_seq)s::bigint)
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: audit_threads
+JOIN threads t ON t.thread_id = a.thread_id
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
+                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
+                  WHERE jsonb_typeof(t.metadata -> f.key) IS DISTINCT FROM 'array'
+                     OR NOT (t.metadata -> f.key) @> f.value)

@@ -22,13 +22,33 @@ from psycopg_pool import AsyncConnectionPool
 
 from waypost.auth.users import ANONYMOUS
 from waypost.errors import StorageError
-from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread
+from waypost.models import Assistant, AuditEntry, CancelAction, Delivery, PendingInterrupt, Plan, Run, Thread, Timer
 from waypost.storage import rows
-from waypost.storage.base import AssistantFilter, Lease, Notice, Page, Storage, ThreadFilter, ThreadState, Tx
+from waypost.storage.base import (
+    AssistantFilter,
+    AuditFilter,
+    InterruptFilter,
+    Lease,
+    Notice,
+    Page,
+    Storage,
+    ThreadFilter,
+    ThreadState,
+    Tx,
+)
 from waypost.storage.postgres import driver, migrate
 from waypost.storage.postgres.listener import PREFIX, Listener
 from waypost.storage.rows import json_text
-from waypost.storage.sql import ASSISTANT_SORT, TAKEOVER_LEASE_S, THREAD_SORT, load_queries, order_by
+from waypost.storage.sql import (
+    ASSISTANT_SORT,
+    INTERRUPT_STATUS,
+    TAKEOVER_LEASE_S,
+    THREAD_SORT,
+    fill,
+    interrupt_order,
+    load_queries,
+    order_by,
+)
 
 log = logging.getLogger("waypost.storage")
 
@@ -73,11 +93,14 @@ class PostgresTx(Tx):
         *,
         order: str | None = None,
         lock: str = "",
+        parts: dict[str, str] | None = None,
         allow: type[psycopg.Error] | None = None,
     ) -> driver.Cursor:
         sql = self._q[name].replace("{lock}", lock)
         if order is not None:
             sql = sql.replace("{order}", order)
+        if parts:
+            sql = fill(sql, **parts)
         try:
             await self._cur.execute(sql, params)
         except psycopg.Error as exc:
@@ -182,7 +205,12 @@ class PostgresTx(Tx):
         params = {"thread_id": thread_id}
         if not keep_runs:
             await self._exec("delete_thread_runs", params)
-        for name in ("delete_thread_interrupts", "delete_thread_saved_heads", "delete_thread_saved_writes"):
+        for name in (
+            "delete_thread_interrupts",
+            "delete_thread_timers",
+            "delete_thread_saved_heads",
+            "delete_thread_saved_writes",
+        ):
             await self._exec(name, params)
         return await self._count("delete_thread", params) > 0
 
@@ -321,6 +349,90 @@ class PostgresTx(Tx):
     async def discard_saved_writes(self, run_id: str) -> None:
         await self._exec("discard_saved_writes", {"run_id": run_id})
         await self._exec("discard_saved_heads", {"run_id": run_id})
+
+    # the inbox
+    def _interrupt_parts(self, f: InterruptFilter) -> dict[str, str]:
+        return {
+            "status": INTERRUPT_STATUS[f.status],
+            "threads": self._q["interrupt_threads"] if f.needs_threads else "",
+        }
+
+    async def search_interrupts(self, f: InterruptFilter, page: Page) -> list[PendingInterrupt]:
+        params = {**rows.interrupt_filter_params(f), "limit": page.limit, "offset": page.offset}
+        found = await self._all(
+            "search_interrupts", params, order=interrupt_order(page, "seq"), parts=self._interrupt_parts(f)
+        )
+        return [rows.interrupt(r, _same) for r in found]
+
+    async def count_interrupts(self, f: InterruptFilter) -> int:
+        row = await self._one("count_interrupts", rows.interrupt_filter_params(f), parts=self._interrupt_parts(f))
+        return int(row["total"]) if row else 0
+
+    async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
+        found = await self._all("interrupts_by_id", {"interrupt_id": interrupt_id})
+        return [rows.interrupt(r, _same) for r in found]
+
+    async def set_plan(self, thread_id: str, interrupt_id: str, plan: Plan, version: int) -> PendingInterrupt | None:
+        params = {"thread_id": thread_id, "interrupt_id": interrupt_id, "version": version, **rows.plan_params(plan)}
+        row = await self._one("set_plan", params)
+        return rows.interrupt(row, _same) if row else None
+
+    async def expire_interrupt(self, thread_id: str, interrupt_id: str, version: int, now: str) -> bool:
+        params = {"thread_id": thread_id, "interrupt_id": interrupt_id, "version": version, "now": now}
+        return await self._count("expire_interrupt", params) > 0
+
+    async def set_timer(self, t: Timer) -> None:
+        await self._exec("set_timer", rows.timer_params(t))
+
+    async def drop_timer(self, timer_id: str) -> None:
+        await self._exec("drop_timer", {"timer_id": timer_id})
+
+    async def take_timer(self, t: Timer) -> bool:
+        return await self._count("take_timer", rows.timer_params(t)) > 0
+
+    async def due_timers(self, limit: int) -> list[Timer]:
+        return [rows.timer(r) for r in await self._all("due_timers", {"limit": limit})]
+
+    async def next_timer_at(self) -> str | None:
+        row = await self._one("next_timer_at", {})
+        return row["at"] if row else None
+
+    async def add_delivery(self, d: Delivery) -> None:
+        await self._exec("add_delivery", rows.delivery_params(d))
+
+    async def claim_deliveries(self, hold_s: float, limit: int) -> list[Delivery]:
+        found = await self._all("claim_deliveries", {"hold_s": hold_s, "limit": limit})
+        return [rows.delivery(r, _same) for r in found]
+
+    async def settle_delivery(
+        self, d: Delivery, status: str, next_attempt_at: str, error: str | None, now: str
+    ) -> bool:
+        params = {
+            "delivery_id": d.delivery_id,
+            "attempt": d.attempts,
+            "status": status,
+            "next_attempt_at": next_attempt_at,
+            "error": error,
+            "delivered_at": now if status == "delivered" else None,
+        }
+        return await self._count("settle_delivery", params) > 0
+
+    async def next_delivery_at(self) -> str | None:
+        row = await self._one("next_delivery_at", {})
+        return row["at"] if row else None
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        row = await self._one("get_delivery", {"delivery_id": delivery_id})
+        return rows.delivery(row, _same) if row else None
+
+    async def append_audit(self, e: AuditEntry) -> None:
+        await self._exec("append_audit", rows.audit_params(e))
+
+    async def search_audit(self, f: AuditFilter, limit: int, offset: int = 0) -> list[AuditEntry]:
+        params = {**rows.audit_filter_params(f), "limit": limit, "offset": offset}
+        order = "a.seq DESC" if f.newest_first else "a.seq ASC"
+        parts = {"threads": self._q["audit_threads"] if f.conditions else ""}
+        return [rows.audit(r, _same) for r in await self._all("search_audit", params, order=order, parts=parts)]
 
 
 class PostgresStorage(Storage):

@@ -255,7 +255,7 @@ ORDER BY created_at, rowid;
 
 -- name: answer_interrupts
 UPDATE interrupts SET answered_by_run = :run_id, answered_at = :now, answered_by = :answered_by
-WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL
+WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL
   AND interrupt_id IN (SELECT value FROM json_each(:ids));
 
 -- name: release_answers
@@ -265,7 +265,7 @@ WHERE thread_id = :thread_id AND answered_by_run = :run_id
 
 -- name: supersede_interrupts
 UPDATE interrupts SET superseded_by = :run_id
-WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL
+WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL
   AND interrupt_id NOT IN (SELECT value FROM json_each(:keep));
 
 -- name: restore_superseded
@@ -273,12 +273,13 @@ UPDATE interrupts SET superseded_by = NULL
 WHERE thread_id = :thread_id AND superseded_by = :run_id
   AND (:ids IS NULL OR interrupt_id IN (SELECT value FROM json_each(:ids)));
 
--- An interrupt raised again keeps its claim, its supersede and where it first came from.
+-- An interrupt raised again keeps its claim, its supersede, its plan and where it first came
+-- from.
 -- name: upsert_interrupt
 INSERT INTO interrupts (thread_id, interrupt_id, task_id, ns, value, response_schema, created_at,
-                        run_id, assistant_id, graph_id)
+                        run_id, assistant_id, graph_id, assignees, deadline, on_deadline, remind_before)
 VALUES (:thread_id, :interrupt_id, :task_id, :ns, :value, :response_schema, :created_at,
-        :run_id, :assistant_id, :graph_id)
+        :run_id, :assistant_id, :graph_id, :assignees, :deadline, :on_deadline, :remind_before)
 ON CONFLICT (thread_id, interrupt_id) DO UPDATE SET
     task_id = excluded.task_id, ns = excluded.ns, value = excluded.value,
     response_schema = excluded.response_schema;
@@ -308,3 +309,141 @@ INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
                     type, value)
 SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value
 FROM run_saved_writes WHERE run_id = :run_id;
+
+-- The inbox. {status} is one of the fixed conditions in sql.INTERRUPT_STATUS (spelled as the
+-- partial indexes are, so the pending list is read from its index); {threads} joins the
+-- threads when a filter looks at their metadata (the fragment interrupt_threads), else is empty.
+-- name: search_interrupts
+SELECT i.* FROM interrupts i {threads}
+WHERE {status}
+  AND (:graph_id IS NULL OR i.graph_id = :graph_id)
+  AND (:assistant_id IS NULL OR i.assistant_id = :assistant_id)
+  AND (:thread_id IS NULL OR i.thread_id = :thread_id)
+  AND (:interrupt_id IS NULL OR i.interrupt_id = :interrupt_id)
+  AND (:assignee IS NULL OR EXISTS (SELECT 1 FROM json_each(i.assignees) a WHERE a.value = :assignee))
+  AND (:deadline_before IS NULL OR i.deadline < :deadline_before)
+  AND (:created_after IS NULL OR i.created_at > :created_after)
+ORDER BY {order}
+LIMIT :limit OFFSET :offset;
+
+-- name: count_interrupts
+SELECT count(*) AS total FROM interrupts i {threads}
+WHERE {status}
+  AND (:graph_id IS NULL OR i.graph_id = :graph_id)
+  AND (:assistant_id IS NULL OR i.assistant_id = :assistant_id)
+  AND (:thread_id IS NULL OR i.thread_id = :thread_id)
+  AND (:interrupt_id IS NULL OR i.interrupt_id = :interrupt_id)
+  AND (:assignee IS NULL OR EXISTS (SELECT 1 FROM json_each(i.assignees) a WHERE a.value = :assignee))
+  AND (:deadline_before IS NULL OR i.deadline < :deadline_before)
+  AND (:created_after IS NULL OR i.created_at > :created_after);
+
+-- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
+-- name: interrupt_threads
+JOIN threads t ON t.thread_id = i.thread_id
+  AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
+                  WHERE NOT EXISTS (
+                      SELECT 1 FROM json_each(t.metadata) m
+                      WHERE m.key = f.key AND m.type = 'array'
+                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
+                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
+                                                          WHERE e.type = v.type AND e.value IS v.value))))
+
+-- name: interrupts_by_id
+SELECT * FROM interrupts WHERE interrupt_id = :interrupt_id ORDER BY created_at, rowid;
+
+-- A plan changes only from the version it was read at, and only while the interrupt is pending.
+-- name: set_plan
+UPDATE interrupts SET assignees = :assignees, deadline = :deadline, on_deadline = :on_deadline,
+    remind_before = :remind_before, plan_version = plan_version + 1
+WHERE thread_id = :thread_id AND interrupt_id = :interrupt_id AND plan_version = :version
+  AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL
+RETURNING *;
+
+-- name: expire_interrupt
+UPDATE interrupts SET expired_at = :now
+WHERE thread_id = :thread_id AND interrupt_id = :interrupt_id AND plan_version = :version
+  AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL;
+
+-- name: set_timer
+INSERT INTO timers (timer_id, kind, due_at, thread_id, interrupt_id, plan_version)
+VALUES (:timer_id, :kind, :due_at, :thread_id, :interrupt_id, :plan_version)
+ON CONFLICT (timer_id) DO UPDATE SET due_at = excluded.due_at, plan_version = excluded.plan_version;
+
+-- name: drop_timer
+DELETE FROM timers WHERE timer_id = :timer_id;
+
+-- Firing a timer is deleting it: whoever's delete applies fires it, once.
+-- name: take_timer
+DELETE FROM timers WHERE timer_id = :timer_id AND due_at = :due_at AND plan_version = :plan_version;
+
+-- name: due_timers
+SELECT * FROM timers WHERE due_at <= :now ORDER BY due_at LIMIT :limit;
+
+-- name: next_timer_at
+SELECT min(due_at) AS at FROM timers;
+
+-- name: delete_thread_timers
+DELETE FROM timers WHERE thread_id = :thread_id;
+
+-- name: add_delivery
+INSERT INTO outbox (delivery_id, event, url, body, secret_env, static_headers, thread_id,
+                    interrupt_id, run_id, created_at, next_attempt_at)
+VALUES (:delivery_id, :event, :url, :body, :secret_env, :static_headers, :thread_id,
+        :interrupt_id, :run_id, :created_at, :next_attempt_at);
+
+-- A sender takes due deliveries for one attempt each: until :hold_until nobody else does.
+-- name: claim_deliveries
+UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :hold_until
+WHERE seq IN (SELECT seq FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now
+              ORDER BY next_attempt_at LIMIT :limit)
+RETURNING *;
+
+-- name: settle_delivery
+UPDATE outbox SET settled_attempts = attempts, status = :status, next_attempt_at = :next_attempt_at, last_error = :error,
+    delivered_at = :delivered_at
+WHERE delivery_id = :delivery_id AND attempts = :attempt AND settled_attempts < :attempt
+    AND status = 'pending';
+
+-- name: next_delivery_at
+SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending';
+
+-- name: get_delivery
+SELECT * FROM outbox WHERE delivery_id = :delivery_id;
+
+-- name: append_audit
+INSERT INTO audit (at, event, outcome, thread_id, interrupt_id, run_id, identity, request_id,
+                   client, reason, detail)
+VALUES (:at, :event, :outcome, :thread_id, :interrupt_id, :run_id, :identity, :request_id,
+        :client, :reason, :detail);
+
+-- {threads}: empty, or audit_threads when the caller may see only some threads' entries.
+-- name: search_audit
+SELECT a.* FROM audit a {threads}
+WHERE (:thread_id IS NULL OR a.thread_id = :thread_id)
+  AND (:interrupt_id IS NULL OR a.interrupt_id = :interrupt_id)
+  AND (:identity IS NULL OR a.identity = :identity)
+  AND (:event IS NULL OR a.event = :event)
+  AND (:since IS NULL OR a.at >= :since)
+  AND (:until IS NULL OR a.at < :until)
+  AND (:after_seq IS NULL OR a.seq > :after_seq)
+ORDER BY {order}
+LIMIT :limit OFFSET :offset;
+
+-- name: audit_threads
+JOIN threads t ON t.thread_id = a.thread_id
+  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
+                  WHERE NOT EXISTS (
+                      SELECT 1 FROM json_each(t.metadata) m
+                      WHERE m.key = f.key AND m.type = 'array'
+                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
+                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
+                                                          WHERE e.type = v.type AND e.value IS v.value))))

@@ -13,21 +13,36 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import re
 import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from waypost import serde
 from waypost.auth.users import ANONYMOUS
 from waypost.errors import ConfigError, StorageError
-from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, Thread, now_iso
+from waypost.models import (
+    Assistant,
+    AuditEntry,
+    CancelAction,
+    Delivery,
+    PendingInterrupt,
+    Plan,
+    Run,
+    Thread,
+    Timer,
+    now_iso,
+)
 from waypost.storage import rows
 from waypost.storage.base import (
     AssistantFilter,
+    AuditFilter,
+    InterruptFilter,
     Lease,
     Notice,
     Page,
@@ -37,7 +52,17 @@ from waypost.storage.base import (
     Tx,
 )
 from waypost.storage.rows import canonical_text, json_text
-from waypost.storage.sql import ASSISTANT_SORT, TAKEOVER_LEASE_S, THREAD_SORT, load_migrations, load_queries, order_by
+from waypost.storage.sql import (
+    ASSISTANT_SORT,
+    INTERRUPT_STATUS,
+    TAKEOVER_LEASE_S,
+    THREAD_SORT,
+    fill,
+    interrupt_order,
+    load_migrations,
+    load_queries,
+    order_by,
+)
 from waypost.storage.sqlite.saver import LoopSqliteSaver
 
 log = logging.getLogger("waypost.storage")
@@ -97,8 +122,12 @@ class SqliteTx(Tx):
             self._conn.execute("BEGIN IMMEDIATE")
             self.begun = True
 
-    def _exec(self, name: str, params: dict[str, Any], order: str | None = None) -> sqlite3.Cursor:
+    def _exec(
+        self, name: str, params: dict[str, Any], order: str | None = None, parts: dict[str, str] | None = None
+    ) -> sqlite3.Cursor:
         sql = self._q[name] if order is None else self._q[name].replace("{order}", order)
+        if parts:
+            sql = fill(sql, **parts)
         if name in self._writes:
             self._begin()
         try:
@@ -211,6 +240,7 @@ class SqliteTx(Tx):
             self._exec("delete_thread_runs", {"thread_id": thread_id})
         for name in (
             "delete_thread_interrupts",
+            "delete_thread_timers",
             "delete_thread_saved_heads",
             "delete_thread_saved_writes",
         ):
@@ -354,6 +384,92 @@ class SqliteTx(Tx):
         self._exec("discard_saved_writes", {"run_id": run_id})
         self._exec("discard_saved_heads", {"run_id": run_id})
 
+    # the inbox
+    def _interrupt_parts(self, f: InterruptFilter) -> dict[str, str]:
+        return {
+            "status": INTERRUPT_STATUS[f.status],
+            "threads": self._q["interrupt_threads"] if f.needs_threads else "",
+        }
+
+    async def search_interrupts(self, f: InterruptFilter, page: Page) -> list[PendingInterrupt]:
+        params = {**rows.interrupt_filter_params(f), "limit": page.limit, "offset": page.offset}
+        found = self._exec("search_interrupts", params, interrupt_order(page, "rowid"), self._interrupt_parts(f))
+        return [_interrupt(r) for r in found.fetchall()]
+
+    async def count_interrupts(self, f: InterruptFilter) -> int:
+        row = self._exec("count_interrupts", rows.interrupt_filter_params(f), None, self._interrupt_parts(f)).fetchone()
+        return int(row["total"])
+
+    async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
+        return [_interrupt(r) for r in self._exec("interrupts_by_id", {"interrupt_id": interrupt_id}).fetchall()]
+
+    async def set_plan(self, thread_id: str, interrupt_id: str, plan: Plan, version: int) -> PendingInterrupt | None:
+        params = {"thread_id": thread_id, "interrupt_id": interrupt_id, "version": version, **rows.plan_params(plan)}
+        row = self._one("set_plan", params)
+        return _interrupt(row) if row else None
+
+    async def expire_interrupt(self, thread_id: str, interrupt_id: str, version: int, now: str) -> bool:
+        params = {"thread_id": thread_id, "interrupt_id": interrupt_id, "version": version, "now": now}
+        return self._exec("expire_interrupt", params).rowcount > 0
+
+    async def set_timer(self, t: Timer) -> None:
+        self._exec("set_timer", rows.timer_params(t))
+
+    async def drop_timer(self, timer_id: str) -> None:
+        self._exec("drop_timer", {"timer_id": timer_id})
+
+    async def take_timer(self, t: Timer) -> bool:
+        return self._exec("take_timer", rows.timer_params(t)).rowcount > 0
+
+    async def due_timers(self, limit: int) -> list[Timer]:
+        return [rows.timer(r) for r in self._exec("due_timers", {"now": now_iso(), "limit": limit}).fetchall()]
+
+    async def next_timer_at(self) -> str | None:
+        row = self._one("next_timer_at", {})
+        return row["at"] if row else None
+
+    async def add_delivery(self, d: Delivery) -> None:
+        self._exec("add_delivery", rows.delivery_params(d))
+
+    async def claim_deliveries(self, hold_s: float, limit: int) -> list[Delivery]:
+        now = datetime.now(UTC)
+        params = {
+            "now": now.isoformat(timespec="microseconds"),
+            "hold_until": (now + timedelta(seconds=hold_s)).isoformat(timespec="microseconds"),
+            "limit": limit,
+        }
+        return [rows.delivery(r, _load) for r in self._exec("claim_deliveries", params).fetchall()]
+
+    async def settle_delivery(
+        self, d: Delivery, status: str, next_attempt_at: str, error: str | None, now: str
+    ) -> bool:
+        params = {
+            "delivery_id": d.delivery_id,
+            "attempt": d.attempts,
+            "status": status,
+            "next_attempt_at": next_attempt_at,
+            "error": error,
+            "delivered_at": now if status == "delivered" else None,
+        }
+        return self._exec("settle_delivery", params).rowcount > 0
+
+    async def next_delivery_at(self) -> str | None:
+        row = self._one("next_delivery_at", {})
+        return row["at"] if row else None
+
+    async def get_delivery(self, delivery_id: str) -> Delivery | None:
+        row = self._one("get_delivery", {"delivery_id": delivery_id})
+        return rows.delivery(row, _load) if row else None
+
+    async def append_audit(self, e: AuditEntry) -> None:
+        self._exec("append_audit", rows.audit_params(e))
+
+    async def search_audit(self, f: AuditFilter, limit: int, offset: int = 0) -> list[AuditEntry]:
+        params = {**rows.audit_filter_params(f), "limit": limit, "offset": offset}
+        order = "a.seq DESC" if f.newest_first else "a.seq ASC"
+        parts = {"threads": self._q["audit_threads"] if f.conditions else ""}
+        return [rows.audit(r, _load) for r in self._exec("search_audit", params, order, parts).fetchall()]
+
 
 class SqliteStorage(Storage):
     def __init__(self, database_url: str) -> None:
@@ -489,6 +605,8 @@ def _claim_file(path: Path) -> IO[bytes]:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (executescript would commit our transaction)."""
+    """Split a migration into statements (executescript would commit our transaction). A
+    statement ends with `;` at the end of a line, so a trigger's body (`BEGIN ...; END;`)
+    written on one line stays whole."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    return [s.strip() for s in re.split(r";[ \t]*$", "\n".join(lines), flags=re.MULTILINE) if s.strip()]
