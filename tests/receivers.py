@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,6 +18,9 @@ class Receiver:
     failures: int = 0
     requests: list[dict] = field(default_factory=list)
     port: int = 0
+    # Per path: how many of the first requests to it fail (on top of `failures`, which counts
+    # every path's requests together).
+    failing_paths: dict[str, int] = field(default_factory=dict)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -30,7 +34,9 @@ class Receiver:
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
-            status = b"500 Internal Server Error" if len(self.requests) <= self.failures else b"200 OK"
+            to_path = sum(1 for r in self.requests if r["path"] == path)
+            failing = len(self.requests) <= self.failures or to_path <= self.failing_paths.get(path, 0)
+            status = b"500 Internal Server Error" if failing else b"200 OK"
             writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
         finally:
@@ -42,10 +48,13 @@ class Receiver:
     async def received(self) -> list[dict]:
         return list(self.requests)
 
+    async def to(self, path: str) -> list[dict]:
+        return [r for r in self.requests if r["path"] == path]
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver(failures=1)
+
+@asynccontextmanager
+async def receiving(failures: int = 0) -> AsyncIterator[Receiver]:
+    r = Receiver(failures=failures)
     server = await asyncio.start_server(r.handle, "127.0.0.1", 0)
     r.port = server.sockets[0].getsockname()[1]
     try:
@@ -55,3 +64,7 @@ async def receiver() -> AsyncIterator[Receiver]:
         await server.wait_closed()
 
 
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with receiving(failures=1) as r:
+        yield r

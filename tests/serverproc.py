@@ -108,7 +108,10 @@ class LocalServer:
 
         try:
             return eventually_sync(
-                answer, lambda body: body is not None, within=timeout_s, what=f"{self.ready_url} answering",
+                answer,
+                lambda body: body is not None,
+                within=timeout_s,
+                what=f"{self.ready_url} answering",
                 explain=self.log_tail,
             )
         except AssertionError as exc:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from waypost import __version__
-from waypost.api import assistants, errors, meta, runs, streams, threads
+from waypost.api import assistants, errors, inbox, inbox_page, meta, runs, streams, threads
 from waypost.api.authn import Authentication
 from waypost.api.cors import Cors
 from waypost.api.limits import BodyLimit
@@ -51,6 +51,8 @@ def create_app(settings: Settings, project: Project | None = None) -> FastAPI:
         "assistants": [assistants.router],
         "threads": [threads.router, streams.thread_router],
         "runs": [runs.router, streams.router],
+        "inbox": [inbox.router],
+        "inbox_page": [inbox_page.router],
     }
     for group, routers in groups.items():
         if group not in http.disabled or group == "meta":

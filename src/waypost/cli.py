@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
             "--db-pool-size", type=int, help="PostgreSQL connections per process [env WAYPOST_DB_POOL_SIZE; default 20]"
         )
         p.add_argument("--log-format", choices=LOG_FORMATS, help="log lines as text or JSON [env WAYPOST_LOG_FORMAT]")
+        p.add_argument(
+            "--public-url",
+            help="where people reach this server; links in notifications point there "
+            "[env WAYPOST_PUBLIC_URL; default http://HOST:PORT]",
+        )
 
     serve = sub.add_parser("serve", help="serve the graphs over the LangGraph Agent Server API")
     runs(serve)
@@ -134,6 +139,7 @@ def _settings(args: argparse.Namespace, **mode: bool) -> Settings:
             ("log_format", "log_format"),
             ("api_keys", "api_keys"),
             ("allow_unauthenticated", "allow_unauthenticated"),
+            ("public_url", "public_url"),
         )
     }
     settings = Settings.build(**flags, **mode)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from waypost.errors import ConfigError
+from waypost.inbox_config import InboxConfig, read_inbox_config
 
 # Keys for building container images: meaningless when Waypost runs in the current Python.
 BUILD_KEYS = (
@@ -88,6 +89,8 @@ class ServerConfig:
     auth: AuthSection | None = None
     http: HttpSection = field(default_factory=HttpSection)
     webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)
+    # The `waypost` section: interrupt plans (assignees, deadlines) and notifications.
+    inbox: InboxConfig = field(default_factory=InboxConfig)
     # What is accepted but not implemented, to report at start.
     notes: tuple[str, ...] = ()
 
@@ -128,7 +131,7 @@ class _Reader:
     def read(self) -> ServerConfig:
         raw = self.raw
         known = {"graphs", "env", "dependencies", "auth", "http", "webhooks", "store", "checkpointer"}
-        known |= {"encryption", "priority", "ui", "$schema", *BUILD_KEYS}
+        known |= {"encryption", "priority", "ui", "$schema", "waypost", *BUILD_KEYS}
         build = [k for k in BUILD_KEYS if k in raw]
         if build:
             self.notes.append(f"ignored: {', '.join(build)} (build settings for container images)")
@@ -151,6 +154,9 @@ class _Reader:
             auth=self.auth(),
             http=self.http(),
             webhooks=self.webhooks(),
+            inbox=read_inbox_config(
+                raw.get("waypost"), raw["graphs"], lambda message: ConfigError(f"{self.path.name}: {message}")
+            ),
             notes=tuple(self.notes),
         )
 

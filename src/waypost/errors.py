@@ -13,6 +13,9 @@ class WaypostError(Exception):
     code = "waypost_error"
     status = 500
     default_message = "Internal error"
+    # The interrupt a refused answer was about, when the refusal names one: the audit log
+    # records the attempt under it.
+    interrupt_id: str | None = None
 
     def __init__(self, message: str | None = None, *, headers: Mapping[str, str] | None = None) -> None:
         self.message = message or self.default_message

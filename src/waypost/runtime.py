@@ -12,6 +12,7 @@ from waypost.auth.engine import NoAuth, Policy
 from waypost.broker import Broker
 from waypost.config import ServerConfig
 from waypost.graphs import GraphRegistry
+from waypost.inbox_config import InboxConfig
 from waypost.settings import Settings
 from waypost.storage.base import Storage
 from waypost.waiters import RunWaiters
@@ -26,3 +27,6 @@ class Runtime:
     auth: Policy = field(default_factory=NoAuth)
     config: ServerConfig | None = None
     waiters: RunWaiters = field(default_factory=RunWaiters)
+    # Interrupt plans and notifications (langgraph.json's `waypost` section), with this
+    # server's address for links.
+    inbox: InboxConfig = field(default_factory=InboxConfig)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 
 from waypost.broker import open_broker
 from waypost.operations.assistants import register_system_assistants
@@ -15,8 +16,9 @@ from waypost.project import Project
 from waypost.runtime import Runtime
 from waypost.settings import Settings
 from waypost.storage import open_storage
+from waypost.worker.delivery import Sender
 from waypost.worker.pool import Worker
-from waypost.worker.webhooks import WebhookSender
+from waypost.worker.scheduler import Scheduler
 
 log = logging.getLogger("waypost")
 
@@ -29,6 +31,11 @@ async def services(settings: Settings, project: Project) -> AsyncIterator[Runtim
         )
         project.graphs.attach(storage.checkpointer)
         broker = await stack.enter_async_context(open_broker(settings.redis_url, settings.redis_prefix))
+        inbox = replace(
+            project.config.inbox,
+            base_url=settings.base_url,
+            run_webhooks_disabled=project.config.http.disable_webhooks,
+        )
         rt = Runtime(
             settings=settings,
             storage=storage,
@@ -36,6 +43,7 @@ async def services(settings: Settings, project: Project) -> AsyncIterator[Runtim
             broker=broker,
             auth=project.auth,
             config=project.config,
+            inbox=inbox,
         )
         storage.listen("run_ended", rt.waiters.ended)
         await register_system_assistants(rt)
@@ -45,14 +53,9 @@ async def services(settings: Settings, project: Project) -> AsyncIterator[Runtim
                 "run one process, or give every process the same --redis-url"
             )
         if settings.run_worker:
-            sender = WebhookSender(
-                f"http://{settings.host}:{settings.port}",
-                headers=project.config.webhooks.headers,
-                disabled=project.config.http.disable_webhooks,
-            )
-            webhooks = await stack.enter_async_context(sender)
-            worker = Worker(
-                rt, settings.workers, webhooks, lease_s=settings.lease_seconds, grace_s=settings.drain_seconds
-            )
+            worker = Worker(rt, settings.workers, lease_s=settings.lease_seconds, grace_s=settings.drain_seconds)
             await stack.enter_async_context(worker)
+            # Entered after the worker, so it stops first: nothing fires while runs drain.
+            sender = Sender(rt, static_headers=project.config.webhooks.headers)
+            await stack.enter_async_context(Scheduler(rt, worker, sender))
         yield rt

@@ -59,6 +59,13 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     # Serving a non-loopback address without any authentication must be asked for.
     allow_unauthenticated: bool = False
+    # Where people reach this server (behind a proxy, its public address): the links in
+    # notifications point there. Default: http://host:port.
+    public_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def scaled(self) -> bool:
@@ -147,4 +154,5 @@ _SOURCES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "log_level": ("WAYPOST_LOG_LEVEL", str),
     "log_format": ("WAYPOST_LOG_FORMAT", str),
     "max_body_bytes": ("WAYPOST_MAX_BODY_BYTES", int),
+    "public_url": ("WAYPOST_PUBLIC_URL", str),
 }

@@ -14,7 +14,7 @@ from tests.stream.helpers import wait_status
 
 async def test_an_answer_through_another_graphs_assistant_is_refused(http: httpx.AsyncClient) -> None:
     tid = (await http.post("/threads", json={})).json()["thread_id"]
-    first = (await http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "x"}}))
+    first = await http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "x"}})
     (intr,) = first.json()["__interrupt__"]
     before = await snapshot(http, tid)
     for body in (

@@ -108,8 +108,10 @@ async def test_rollback_puts_the_thread_back_where_it_was(client: LangGraphClien
     await _ledger(ledger, ["rolled back"])
     await client.runs.cancel(tid, run["run_id"], action="rollback")
     await eventually(
-        lambda: client.runs.list(tid), lambda runs: run["run_id"] not in [r["run_id"] for r in runs],
-        within=10, what="the rolled-back run to be gone",
+        lambda: client.runs.list(tid),
+        lambda runs: run["run_id"] not in [r["run_id"] for r in runs],
+        within=10,
+        what="the rolled-back run to be gone",
     )
 
     thread = await client.threads.get(tid)

@@ -21,8 +21,11 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     folder = tmp_path_factory.mktemp("http")
     with SQLITE.place(folder) as place:
         server = ServerProcess(
-            config=PROJECT / "http.json", database_url=place.database_url, log_path=folder / "log",
-            extra_args=["--api-key", API_KEYS[0]], extra_env={"LG_WEBHOOK_TOKEN": "s3cret"},
+            config=PROJECT / "http.json",
+            database_url=place.database_url,
+            log_path=folder / "log",
+            extra_args=["--api-key", API_KEYS[0]],
+            extra_env={"LG_WEBHOOK_TOKEN": "s3cret"},
         ).start()
         try:
             yield server
@@ -31,12 +34,15 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 
 def test_default_cors_answers_any_origin_without_credentials(auth_server: ServerProcess) -> None:
-    preflight = httpx.options(f"{auth_server.url}/threads", headers={
-        "Origin": "http://localhost:3000",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type",
-        "Access-Control-Request-Private-Network": "true",
-    })
+    preflight = httpx.options(
+        f"{auth_server.url}/threads",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+            "Access-Control-Request-Private-Network": "true",
+        },
+    )
     assert preflight.status_code == 204, preflight.text
     h = preflight.headers
     assert h["access-control-allow-origin"] == "*"
@@ -44,8 +50,9 @@ def test_default_cors_answers_any_origin_without_credentials(auth_server: Server
     assert h["access-control-allow-headers"] == "authorization, content-type"
     assert h["access-control-allow-private-network"] == "true"
     assert "access-control-allow-credentials" not in h
-    actual = httpx.post(f"{auth_server.url}/threads", json={},
-                        headers={"Origin": "http://localhost:3000", **bearer("user1")})
+    actual = httpx.post(
+        f"{auth_server.url}/threads", json={}, headers={"Origin": "http://localhost:3000", **bearer("user1")}
+    )
     assert actual.status_code == 200
     assert actual.headers["access-control-allow-origin"] == "*"
     exposed = actual.headers["access-control-expose-headers"]
@@ -98,8 +105,10 @@ def test_webhook_urls_outside_the_policy_are_refused(http_server: ServerProcess,
         assert resp.status_code == 422, resp.text
         assert why in resp.json()["detail"]
         assert c.get(f"/threads/{tid}/runs").json() == []
-        allowed = c.post(f"/threads/{tid}/runs/wait", json={
-            "assistant_id": "agent", "input": {"some_text": "x"}, "webhook": "https://a.hooks.example:8443/x"})
+        allowed = c.post(
+            f"/threads/{tid}/runs/wait",
+            json={"assistant_id": "agent", "input": {"some_text": "x"}, "webhook": "https://a.hooks.example:8443/x"},
+        )
         assert allowed.status_code == 200
 
 
@@ -109,8 +118,11 @@ async def test_custom_routes_open_on_purpose_and_webhooks_carry_static_headers(
     folder = tmp_path_factory.mktemp("open")
     with SQLITE.place(folder) as place:
         server = ServerProcess(
-            config=PROJECT / "open_routes.json", database_url=place.database_url, log_path=folder / "log",
-            extra_args=["--api-key", API_KEYS[0]], extra_env={"LG_WEBHOOK_TEAM": "blue"},
+            config=PROJECT / "open_routes.json",
+            database_url=place.database_url,
+            log_path=folder / "log",
+            extra_args=["--api-key", API_KEYS[0]],
+            extra_env={"LG_WEBHOOK_TEAM": "blue"},
         ).start()
         try:
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as anon:
@@ -119,8 +131,10 @@ async def test_custom_routes_open_on_purpose_and_webhooks_carry_static_headers(
             receiver.failures = 0
             async with httpx.AsyncClient(base_url=server.url, headers=KEY, timeout=30) as c:
                 tid = (await c.post("/threads", json={})).json()["thread_id"]
-                await c.post(f"/threads/{tid}/runs/wait", json={
-                    "assistant_id": "agent", "input": {"some_text": "x"}, "webhook": receiver.url()})
+                await c.post(
+                    f"/threads/{tid}/runs/wait",
+                    json={"assistant_id": "agent", "input": {"some_text": "x"}, "webhook": receiver.url()},
+                )
             (request,) = await eventually(receiver.received, lambda r: len(r) == 1, what="the webhook")
             assert request["headers"]["x-team"] == "blue"
             # http.configurable_headers: chosen request headers reach the graph, never secrets

@@ -102,8 +102,9 @@ async def test_another_user_gets_404_on_every_thread_route_and_changes_nothing(
         assert set(resp.json()) == {"detail"}
         assert_unchanged(before, await snapshot(owner, ids["tid"]))
     # and the owner's interrupt is still theirs to answer
-    done = await _ok(owner.post(f"/threads/{ids['tid']}/runs/wait",
-                                json={"assistant_id": "agent", "command": {"resume": "mine"}}))
+    done = await _ok(
+        owner.post(f"/threads/{ids['tid']}/runs/wait", json={"assistant_id": "agent", "command": {"resume": "mine"}})
+    )
     assert done == {"some_text": "mine"}
 
 
@@ -151,8 +152,9 @@ async def test_a_created_thread_is_stamped_with_its_owner(owner: httpx.AsyncClie
 async def test_stateless_runs_are_stamped_like_created_threads(
     owner: httpx.AsyncClient, other: httpx.AsyncClient
 ) -> None:
-    run = await _ok(owner.post("/runs", json={"assistant_id": "agent", "input": {"some_text": "s"},
-                                              "on_completion": "keep"}))
+    run = await _ok(
+        owner.post("/runs", json={"assistant_id": "agent", "input": {"some_text": "s"}, "on_completion": "keep"})
+    )
     thread = await _ok(owner.get(f"/threads/{run['thread_id']}"))
     assert thread["metadata"]["owner"] == "user1"
     assert (await other.get(f"/threads/{run['thread_id']}")).status_code == 404
@@ -226,7 +228,9 @@ async def test_the_graph_sees_who_asked_and_the_answer_records_it(auth_server: S
         assert done["answer"] == "yes"
         # a client cannot claim another identity through its config
         spoof = await sdk.runs.wait(
-            thread["thread_id"], "whoami", input={},
+            thread["thread_id"],
+            "whoami",
+            input={},
             config={"configurable": {"langgraph_auth_user_id": "user2", "langgraph_auth_permissions": ["admin"]}},
         )
         assert spoof["identity"] == "user1" and spoof["permissions"] == ["threads:write"]

@@ -38,8 +38,12 @@ RECOVERY_DEADLINE_S = 30.0
 @contextmanager
 def serving(db: Path, *extra_args: str) -> Iterator[tuple[ServerProcess, httpx.Client]]:
     """A server on `db` and a client for it; always stopped on the way out (a no-op after kill9)."""
-    server = ServerProcess(config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{db}", log_path=db.with_suffix(".log"),
-                           extra_args=list(extra_args))
+    server = ServerProcess(
+        config=TEST_GRAPHS_CONFIG,
+        database_url=f"sqlite:///{db}",
+        log_path=db.with_suffix(".log"),
+        extra_args=list(extra_args),
+    )
     try:
         server.start()
         with httpx.Client(base_url=server.url, timeout=30.0) as client:

@@ -17,6 +17,7 @@ from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.js
 
+
 def _run_seed(pkg: str, url: str) -> dict:
     result, _ = run_script("seed.mjs", pkg, url)
     return result

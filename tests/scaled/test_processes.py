@@ -59,16 +59,22 @@ class Cluster:
 
     def api(self, *extra: str, start: bool = True) -> ServerProcess:
         proc = ServerProcess(
-            config=TEST_GRAPHS_CONFIG, database_url=self.place.database_url, extra_args=self._args(*extra),
-            extra_env={"WAYPOST_LOG_LEVEL": "debug"}, log_path=self.folder / f"p{len(self.processes)}.log",
+            config=TEST_GRAPHS_CONFIG,
+            database_url=self.place.database_url,
+            extra_args=self._args(*extra),
+            extra_env={"WAYPOST_LOG_LEVEL": "debug"},
+            log_path=self.folder / f"p{len(self.processes)}.log",
         )
         self.processes.append(proc)
         return proc.start() if start else proc
 
     def worker(self, *extra: str) -> WorkerProcess:
         proc = WorkerProcess(
-            config=TEST_GRAPHS_CONFIG, database_url=self.place.database_url, extra_args=self._args(*extra),
-            extra_env={"WAYPOST_LOG_LEVEL": "debug"}, log_path=self.folder / f"p{len(self.processes)}.log",
+            config=TEST_GRAPHS_CONFIG,
+            database_url=self.place.database_url,
+            extra_args=self._args(*extra),
+            extra_env={"WAYPOST_LOG_LEVEL": "debug"},
+            log_path=self.folder / f"p{len(self.processes)}.log",
         )
         self.processes.append(proc)
         return proc.start()
@@ -114,8 +120,12 @@ def test_processes_starting_together_on_an_empty_database_migrate_it_once(cluste
     for proc in procs:  # all launched before any is ready
         assert proc.log_path is not None
         proc.proc = subprocess.Popen(
-            proc.argv, env=proc.env, stdout=proc.log_path.open("ab"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            proc.argv,
+            env=proc.env,
+            stdout=proc.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     for proc in procs:
         proc.wait_ready()
@@ -159,7 +169,11 @@ async def test_a_run_in_a_worker_streams_to_another_process_and_replays_from_a_t
         seen: list[Any] = []
         run_id = None
         async for part in a.runs.stream(
-            tid, "steps", input={"some_text": "x"}, stream_mode=["values", "updates"], stream_resumable=True,
+            tid,
+            "steps",
+            input={"some_text": "x"},
+            stream_mode=["values", "updates"],
+            stream_resumable=True,
             config=markers.config(hold=["two"]),
         ):
             seen.append(part)
@@ -189,8 +203,12 @@ def test_a_killed_workers_run_is_finished_by_another_from_its_last_checkpoint(
     cluster.worker(*LEASE)
     with httpx.Client(base_url=api.url, timeout=60) as http:
         tid = _ok(http.post("/threads", json={}))["thread_id"]
-        run = _ok(http.post(f"/threads/{tid}/runs", json={
-            "assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])}))
+        run = _ok(
+            http.post(
+                f"/threads/{tid}/runs",
+                json={"assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])},
+            )
+        )
         markers.wait_sync("two")
         victim = cluster.holder(run["run_id"])
         victim.kill9()
@@ -212,14 +230,19 @@ def test_sigterm_lets_a_running_run_finish_within_the_grace(cluster: Cluster, ma
     worker = cluster.worker("--drain-seconds", "20")
     with httpx.Client(base_url=api.url, timeout=60) as http:
         tid = _ok(http.post("/threads", json={}))["thread_id"]
-        run = _ok(http.post(f"/threads/{tid}/runs", json={
-            "assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])}))
+        run = _ok(
+            http.post(
+                f"/threads/{tid}/runs",
+                json={"assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])},
+            )
+        )
         markers.wait_sync("two")
         assert worker.proc is not None
         worker.proc.terminate()
         eventually_sync(
             lambda: any(e["message"].startswith("draining") for e in _log_entries(worker)) or worker.proc.poll(),
-            bool, what="the worker starting to drain",
+            bool,
+            what="the worker starting to drain",
         )
         assert worker.proc.poll() is None, "the worker left without waiting for its run"
         markers.release("two")
@@ -233,8 +256,12 @@ def test_sigterm_without_grace_hands_the_run_to_another_worker_at_once(cluster: 
     cluster.worker("--drain-seconds", "0", "--lease-seconds", "60")
     with httpx.Client(base_url=api.url, timeout=60) as http:
         tid = _ok(http.post("/threads", json={}))["thread_id"]
-        run = _ok(http.post(f"/threads/{tid}/runs", json={
-            "assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])}))
+        run = _ok(
+            http.post(
+                f"/threads/{tid}/runs",
+                json={"assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])},
+            )
+        )
         markers.wait_sync("two")
         first = cluster.holder(run["run_id"])
         cluster.worker("--lease-seconds", "60")
@@ -272,8 +299,10 @@ async def test_losing_redis_ends_live_streams_only(cluster: Cluster, markers: Ma
             assert output["trail"] == ["one", "two"] and output["__interrupt__"]
             done = await sdk.runs.wait(tid, "steps", command={"resume": "still answerable"})
             assert done["some_text"] == "still answerable"
+
             async def ok() -> int:
                 return (await sdk.http.client.get("/ok", params={"check_db": 1})).status_code
+
             assert await eventually(ok, lambda s: s == 503, what="/ok?check_db naming the broker down") == 503
         finally:
             await sdk.aclose()
@@ -288,14 +317,55 @@ def test_a_cancel_reaches_the_worker_in_another_process_at_once(cluster: Cluster
     cluster.worker("--lease-seconds", "60")
     with httpx.Client(base_url=api.url, timeout=60) as http:
         tid = _ok(http.post("/threads", json={}))["thread_id"]
-        run = _ok(http.post(f"/threads/{tid}/runs", json={
-            "assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])}))
+        run = _ok(
+            http.post(
+                f"/threads/{tid}/runs",
+                json={"assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])},
+            )
+        )
         markers.wait_sync("two")
         asked = time.monotonic()
         assert http.post(f"/threads/{tid}/runs/{run['run_id']}/cancel").status_code == 202
         eventually_sync(
-            lambda: _ok(http.get(f"/threads/{tid}/runs/{run['run_id']}"))["status"], lambda s: s == "interrupted",
-            within=10, what="the run interrupted",
+            lambda: _ok(http.get(f"/threads/{tid}/runs/{run['run_id']}"))["status"],
+            lambda s: s == "interrupted",
+            within=10,
+            what="the run interrupted",
         )
         assert time.monotonic() - asked < 10
         assert _ok(http.get(f"/threads/{tid}"))["status"] == "idle"
+
+
+def test_deadlines_fire_once_with_two_processes(cluster: Cluster) -> None:
+    """Twenty interrupts whose deadlines pass at the same moment, seen by two processes'
+    schedulers: each is answered by its deadline once (one run each, one log entry each)."""
+    a, b = cluster.api(), cluster.api()
+    due = time.time() + 2.0
+    deadline = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(due)) + f".{int(due % 1 * 1e6):06d}+00:00"
+    threads = []
+    with httpx.Client(base_url=a.url, timeout=30) as ca, httpx.Client(base_url=b.url, timeout=30) as cb:
+        for n in range(20):
+            c = (ca, cb)[n % 2]
+            tid = _ok(c.post("/threads", json={}))["thread_id"]
+            _ok(c.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": str(n)}}))
+            (item,) = _ok(c.get("/interrupts", params={"thread_id": tid}))["interrupts"]
+            plan = {"deadline": deadline, "on_deadline": {"action": "resume", "value": f"default {n}"}}
+            _ok(c.patch(f"/interrupts/{item['interrupt_id']}", json=plan))
+            threads.append((tid, item["interrupt_id"], n))
+
+        def answered() -> int:
+            return sum(_ok(ca.get(f"/interrupts/{iid}"))["status"] == "answered" for _, iid, _ in threads)
+
+        eventually_sync(answered, lambda k: k == 20, within=20, what="every deadline answering")
+        for tid, iid, n in threads:
+            runs = _ok(cb.get(f"/threads/{tid}/runs", params={"limit": 10}))
+            assert len(runs) == 2, runs  # the one that asked, and the deadline's answer
+            eventually_sync(
+                lambda tid=tid: _ok(ca.get(f"/threads/{tid}"))["values"],
+                lambda v, n=n: v == {"some_text": f"default {n}"},
+                within=20,
+                what="the default answer applied",
+            )
+            history = _ok(ca.get(f"/interrupts/{iid}/history"))["entries"]
+            fired = [(e["event"], e["outcome"]) for e in history if e["identity"] == "system:deadline"]
+            assert fired == [("answer", "applied"), ("deadline", "resumed")], history

@@ -39,7 +39,8 @@ def cpu_load() -> Iterator[None]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc = ServerProcess(
-        config=TEST_GRAPHS_CONFIG, database_url=f"sqlite:///{tmp_path / 'waypost.sqlite'}",
+        config=TEST_GRAPHS_CONFIG,
+        database_url=f"sqlite:///{tmp_path / 'waypost.sqlite'}",
         extra_env={"WAYPOST_WORKERS": "2"},
     ).start()
     try:

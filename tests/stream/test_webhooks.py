@@ -13,7 +13,7 @@ from tests.polling import eventually, stays
 from tests.receivers import Receiver
 from tests.serverproc import free_port
 from tests.stream.helpers import wait_status
-from waypost.worker.webhooks import FIRST_BACKOFF_S
+from waypost.worker.delivery import RETRY_AFTER_S
 
 
 async def _requests(r: Receiver, n: int, within: float = 10.0) -> list[dict]:
@@ -43,13 +43,17 @@ async def test_webhook_is_retried_after_a_failure(receiver: Receiver, client: La
         k: v for k, v in payload.items() if k != "webhook_sent_at"
     }
 
+    # one delivery, attempted twice: the receiver can tell a retry by its delivery id
+    assert first["headers"]["x-waypost-delivery"] == second["headers"]["x-waypost-delivery"]
+    assert (first["headers"]["x-waypost-attempt"], second["headers"]["x-waypost-attempt"]) == ("1", "2")
+    assert first["headers"]["x-waypost-event"] == "run.ended"
     # delivered: no further attempts. Nothing announces that the sender is done, so watch for
-    # the third attempt a sender that ignored the 200 would make: its backoff doubles, so that
-    # one comes 2 * FIRST_BACKOFF_S after the second (give it half a second more to arrive).
+    # the third attempt a sender that ignored the 200 would make, RETRY_AFTER_S[1] after the
+    # second (give it half a second more to arrive).
     await stays(
         receiver.received,
         lambda reqs: len(reqs) == 2,
-        during=2 * FIRST_BACKOFF_S + 0.5,
+        during=RETRY_AFTER_S[1] + 0.5,
         what="two webhook POSTs and no third",
     )
     assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"

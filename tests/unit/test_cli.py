@@ -17,8 +17,12 @@ from tests.serverproc import SEED_CONFIG, LocalServer, ServerProcess, free_port
 
 def waypost(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "waypost", *args], capture_output=True, text=True, timeout=60,
-        cwd=cwd, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "waypost", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -64,8 +68,13 @@ def test_port_in_use(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = waypost(
-            "serve", "--config", str(SEED_CONFIG), "--port", str(port),
-            "--database-url", f"sqlite:///{tmp_path / 'data' / 'db.sqlite'}",
+            "serve",
+            "--config",
+            str(SEED_CONFIG),
+            "--port",
+            str(port),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'data' / 'db.sqlite'}",
         )
     assert_one_line_failure(result, f"cannot listen on 127.0.0.1:{port}")
     assert not (tmp_path / "data").exists(), "a failed start created the database"
@@ -85,13 +94,18 @@ def test_database_held_by_another_server(tmp_path: Path) -> None:
 def test_environment_variables_configure_serve(tmp_path: Path) -> None:
     port = free_port()
     env = {
-        "WAYPOST_CONFIG": str(SEED_CONFIG), "WAYPOST_PORT": str(port), "WAYPOST_HOST": "127.0.0.1",
+        "WAYPOST_CONFIG": str(SEED_CONFIG),
+        "WAYPOST_PORT": str(port),
+        "WAYPOST_HOST": "127.0.0.1",
         "WAYPOST_DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite'}",
     }
     # No flags at all: a plain LocalServer, since ServerProcess passes every setting as a flag.
     server = LocalServer(
-        [sys.executable, "-m", "waypost", "serve"], ready_url=f"http://127.0.0.1:{port}/ok",
-        log_path=tmp_path / "serve.log", env={**os.environ, **env}, cwd=tmp_path,
+        [sys.executable, "-m", "waypost", "serve"],
+        ready_url=f"http://127.0.0.1:{port}/ok",
+        log_path=tmp_path / "serve.log",
+        env={**os.environ, **env},
+        cwd=tmp_path,
     )
     try:
         assert server.start().wait_ready() == {"ok": True}
@@ -118,7 +132,13 @@ def test_database_held_through_a_symlink_or_a_hard_link(tmp_path: Path) -> None:
         (tmp_path / "dir").symlink_to(tmp_path, target_is_directory=True)
         for other in (tmp_path / "linked.sqlite", tmp_path / "hard.sqlite", tmp_path / "dir" / "db.sqlite"):
             result = waypost(
-                "serve", "--config", str(SEED_CONFIG), "--port", str(free_port()), "--database-url", f"sqlite:///{other}"
+                "serve",
+                "--config",
+                str(SEED_CONFIG),
+                "--port",
+                str(free_port()),
+                "--database-url",
+                f"sqlite:///{other}",
             )
             assert_one_line_failure(result, "in use by waypost")
         assert httpx.get(first.url + "/ok").json() == {"ok": True}
@@ -145,13 +165,19 @@ def test_bad_setting_values_are_one_line(tmp_path: Path) -> None:
 
 def test_json_logs_carry_run_and_thread_ids(tmp_path: Path) -> None:
     server = ServerProcess(
-        config=SEED_CONFIG, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log",
-        extra_args=["--log-format", "json"], extra_env={"WAYPOST_LOG_LEVEL": "debug"},
+        config=SEED_CONFIG,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        log_path=tmp_path / "log",
+        extra_args=["--log-format", "json"],
+        extra_env={"WAYPOST_LOG_LEVEL": "debug"},
     ).start()
     try:
         thread = httpx.post(server.url + "/threads", json={}).json()
-        httpx.post(f"{server.url}/threads/{thread['thread_id']}/runs/wait",
-                   json={"assistant_id": "agent", "input": {"some_text": "x"}}, timeout=30)
+        httpx.post(
+            f"{server.url}/threads/{thread['thread_id']}/runs/wait",
+            json={"assistant_id": "agent", "input": {"some_text": "x"}},
+            timeout=30,
+        )
     finally:
         server.stop()
     entries = [json.loads(line) for line in (tmp_path / "log").read_text().splitlines() if line.startswith("{")]
@@ -169,7 +195,9 @@ def test_a_public_address_without_authentication_is_refused(tmp_path: Path) -> N
 
 def test_a_public_address_is_served_open_only_on_purpose(tmp_path: Path) -> None:
     server = ServerProcess(
-        config=SEED_CONFIG, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log",
+        config=SEED_CONFIG,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        log_path=tmp_path / "log",
         extra_args=["--host", "0.0.0.0", "--allow-unauthenticated"],
     )
     server.start()
@@ -188,7 +216,9 @@ def test_api_keys_from_a_file(tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.write_text("first-key-0123456789\n\nsecond-key-0123456789\n")
     server = ServerProcess(
-        config=SEED_CONFIG, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log",
+        config=SEED_CONFIG,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        log_path=tmp_path / "log",
         extra_env={"WAYPOST_API_KEYS": str(keys)},
     ).start()
     try:
@@ -207,7 +237,10 @@ def _config(tmp_path: Path, **keys: object) -> Path:
 
 def test_unsupported_config_is_reported_at_start(tmp_path: Path) -> None:
     config = _config(
-        tmp_path, store={"index": {"dims": 3, "embed": "fake"}}, python_version="3.11", priority={"path": "x.py:p"},
+        tmp_path,
+        store={"index": {"dims": 3, "embed": "fake"}},
+        python_version="3.11",
+        priority={"path": "x.py:p"},
         mystery=1,
     )
     server = ServerProcess(config=config, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", log_path=tmp_path / "log")
@@ -230,4 +263,22 @@ def test_config_that_would_mislead_is_refused(tmp_path: Path) -> None:
         ({"webhooks": {"headers": {"x": "${{ env.HOME }}"}}}, "LG_WEBHOOK_"),
     ):
         result = waypost("serve", "--config", str(_config(tmp_path, **keys)))
+        assert_one_line_failure(result, fragment)
+
+
+def test_a_broken_waypost_section_is_refused(tmp_path: Path) -> None:
+    env = {"WAYPOST_WEBHOOK_SECRET": ""}
+    for section, fragment in (
+        ({"interrupts": {"nope": {}}}, "no graph 'nope'"),
+        ({"interrupts": {"agent": {"human_node": {"deadline": "soon"}}}}, "human_node.deadline"),
+        ({"interrupts": {"agent": {"*": {"on_deadline": {"action": "expire"}}}}}, "needs a deadline"),
+        ({"interrupts": {"agent": {"*": {"deadline": 60, "on_deadline": {"action": "shout"}}}}}, "action"),
+        ({"interrupts": {"agent": {"*": {"owner": "ann"}}}}, "owner"),
+        ({"notifications": [{"url": "ftp://x"}]}, "url"),
+        ({"notifications": [{"url": "http://x", "events": ["run.started"]}]}, "events"),
+        ({"notifications": [{"url": "http://x"}]}, "set WAYPOST_WEBHOOK_SECRET"),
+        ({"notifications": [{"url": "http://x", "secret_env": "HOOK_SECRET_UNSET"}]}, "set HOOK_SECRET_UNSET"),
+        ({"inbox": {}}, "unknown key(s) inbox"),
+    ):
+        result = waypost("serve", "--config", str(_config(tmp_path, waypost=section)), env=env)
         assert_one_line_failure(result, fragment)

@@ -11,12 +11,21 @@ from waypost.app import create_app
 from waypost.settings import Settings
 
 ROUTES_THE_SDKS_CALL = {
-    ("post", "/threads"), ("get", "/threads/{thread_id}"), ("post", "/threads/search"),
-    ("get", "/threads/{thread_id}/state"), ("post", "/threads/{thread_id}/history"),
-    ("post", "/threads/{thread_id}/runs/wait"), ("post", "/threads/{thread_id}/runs/stream"),
-    ("get", "/threads/{thread_id}/runs/{run_id}/stream"), ("post", "/threads/{thread_id}/runs/{run_id}/cancel"),
-    ("post", "/runs/wait"), ("post", "/runs/batch"), ("post", "/assistants/search"),
-    ("get", "/assistants/{assistant_id}/graph"), ("get", "/ok"), ("get", "/info"),
+    ("post", "/threads"),
+    ("get", "/threads/{thread_id}"),
+    ("post", "/threads/search"),
+    ("get", "/threads/{thread_id}/state"),
+    ("post", "/threads/{thread_id}/history"),
+    ("post", "/threads/{thread_id}/runs/wait"),
+    ("post", "/threads/{thread_id}/runs/stream"),
+    ("get", "/threads/{thread_id}/runs/{run_id}/stream"),
+    ("post", "/threads/{thread_id}/runs/{run_id}/cancel"),
+    ("post", "/runs/wait"),
+    ("post", "/runs/batch"),
+    ("post", "/assistants/search"),
+    ("get", "/assistants/{assistant_id}/graph"),
+    ("get", "/ok"),
+    ("get", "/info"),
 }
 
 
@@ -58,6 +67,7 @@ def test_openapi_documents_parameters_with_their_bounds(doc: dict[str, Any]) -> 
 def test_openapi_bodies_have_no_dangling_references(doc: dict[str, Any]) -> None:
     """Bodies documented by hand carry no pydantic `#/$defs/...` refs: they would resolve
     against the OpenAPI document, which has none."""
+
     def refs(node: Any) -> list[str]:
         if isinstance(node, dict):
             own = [node["$ref"]] if "$ref" in node else []

@@ -22,9 +22,10 @@ from waypost.api.http import (
     runtime,
     validate,
 )
+from waypost.api.request_ids import STATE_KEY as REQUEST_ID_KEY
 from waypost.api.schemas import CancelAction, CancelMany, RunCreate, RunStatus, Uuid
 from waypost.errors import InvalidInput
-from waypost.models import Run
+from waypost.models import Origin, Run
 from waypost.operations import runs
 from waypost.storage.base import Page
 
@@ -61,8 +62,21 @@ async def _wait_response(
     return StreamingResponse(body, media_type="application/json", headers=headers)
 
 
+def origin_of(request: Request, identity: str) -> Origin:
+    """Who made the request, for the audit log."""
+    state = request.scope.get("state", {})
+    client = request.client.host if request.client is not None else None
+    return Origin(identity=identity, request_id=state.get(REQUEST_ID_KEY), client=client)
+
+
 async def accept_run(
-    request: Request, thread_id: str | None, payload: dict[str, Any], *, streamed: bool = False
+    request: Request,
+    thread_id: str | None,
+    payload: dict[str, Any],
+    *,
+    streamed: bool = False,
+    comment: str | None = None,
+    via: str = "runs",
 ) -> Run:
     """Authorize and create a run: the create_run handler sees the run as langgraph_sdk's
     Auth types describe it, may refuse it or narrow which thread it may touch, and what it
@@ -88,7 +102,18 @@ async def accept_run(
     headers = None
     if rt.config is not None and rt.config.http.configurable_headers is not None:
         headers = _configurable_headers(request, *rt.config.http.configurable_headers)
-    return await runs.create(rt, thread_id, payload, streamed=streamed, access=access, stamp=stamp, headers=headers)
+    req = runs.RunRequest(
+        thread_id=thread_id,
+        payload=payload,
+        streamed=streamed,
+        access=access,
+        origin=origin_of(request, access.identity),
+        stamp=stamp,
+        headers=headers,
+        comment=comment,
+        via=via,
+    )
+    return await runs.create(rt, req)
 
 
 # Never copied into a run's config, whatever http.configurable_headers says: credentials.

@@ -262,3 +262,36 @@ class CancelMany(Body):
     thread_id: Uuid | None = None
     run_ids: list[Uuid] | None = None
     status: Literal["pending", "running", "all"] | None = None
+
+
+# --- the inbox: interrupts as a resource, and the audit log ---------------------------------
+
+InterruptStatusQuery = Literal["pending", "answered", "expired", "superseded", "any"]
+InterruptSort = Literal["created_at", "deadline"]
+InterruptId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
+
+class Strict(BaseModel):
+    """Waypost's own bodies: a misspelt key is an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InterruptAnswer(Strict):
+    value: Any = Field(description="The answer, as the graph's interrupt() returns it (null is an answer too)")
+    comment: str | None = Field(None, max_length=10_000, description="Why: kept in the audit log")
+
+
+class InterruptPlanPatch(Strict):
+    """Only the keys given change; null clears one."""
+
+    deadline: str | float | None = Field(
+        None, description="ISO 8601 time with its offset (or seconds / a duration from now)"
+    )
+    on_deadline: dict[str, Any] | None = Field(
+        None,
+        description='{"action": "resume", "value": ...} | {"action": "expire"} | '
+        '{"action": "escalate", "assignees": [...], "deadline": ..., "on_deadline": ...}',
+    )
+    assignees: list[str] | None = None
+    remind_before: float | str | None = Field(None, description="seconds or an ISO 8601 duration before the deadline")

@@ -14,9 +14,12 @@ from typing import Any
 
 import jsonschema
 
-from waypost.errors import Conflict, InvalidInput
+from waypost.errors import Conflict, InvalidInput, WaypostError
+from waypost.inbox_config import InboxConfig
 from waypost.models import PendingInterrupt
 from waypost.operations.decisions import check_decision
+from waypost.operations.notify import interrupt_event
+from waypost.operations.plans import initial_plan, schedule
 from waypost.storage.base import Tx
 
 # langgraph's interrupt ids are xxh3-128 hex digests; a resume map is keyed by them.
@@ -51,12 +54,25 @@ def _check_graph(item: PendingInterrupt, graph_id: str) -> None:
         )
 
 
+def about(exc: WaypostError, interrupt_id: str) -> WaypostError:
+    exc.interrupt_id = interrupt_id
+    return exc
+
+
+def _not_pending(item: PendingInterrupt) -> WaypostError:
+    if item.expired_at is not None:
+        return about(
+            Conflict(f"interrupt {item.interrupt_id} expired at its deadline ({item.expired_at})"), item.interrupt_id
+        )
+    return about(Conflict(f"interrupt {item.interrupt_id} already answered"), item.interrupt_id)
+
+
 async def claim_answers(
     tx: Tx, thread_id: str, resume: Any, run_id: str, graph_id: str, now: str, answered_by: str
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[PendingInterrupt]]:
     """Validate `resume` against the thread's pending interrupts, claim them for run_id (in
-    the name of `answered_by`) and return the answers as {interrupt_id: value}: the form the
-    run resumes the graph with."""
+    the name of `answered_by`) and return the answers as {interrupt_id: value} (the form the
+    run resumes the graph with), with the interrupts claimed."""
     known = await tx.thread_interrupts(thread_id)
     by_id = {i.interrupt_id: i for i in known}
     pending = [i for i in known if i.pending]
@@ -69,13 +85,13 @@ async def claim_answers(
                     f"interrupt {interrupt_id} is not pending on thread {thread_id}; "
                     f"pending: {', '.join(i.interrupt_id for i in pending) or 'none'}"
                 )
-            if item.answered_by_run is not None:
-                raise Conflict(f"interrupt {interrupt_id} already answered")
+            if not item.pending:
+                raise _not_pending(item)
     else:
         if not pending:
-            answered = [i for i in known if i.answered_by_run is not None]
-            if answered:
-                raise Conflict(f"interrupt {answered[-1].interrupt_id} already answered")
+            closed = [i for i in known if i.answered_by_run is not None or i.expired_at is not None]
+            if closed:
+                raise _not_pending(closed[-1])
             raise Conflict(f"thread {thread_id} has no pending interrupt to resume")
         if len(pending) > 1:
             raise Conflict(
@@ -85,16 +101,23 @@ async def claim_answers(
             )
         answers = {pending[0].interrupt_id: resume}
     for interrupt_id, value in answers.items():
-        _check_graph(by_id[interrupt_id], graph_id)
-        _check_schema(by_id[interrupt_id], value)
-        check_decision(by_id[interrupt_id].value, value)
+        try:
+            _check_graph(by_id[interrupt_id], graph_id)
+            _check_schema(by_id[interrupt_id], value)
+            check_decision(by_id[interrupt_id].value, value)
+        except WaypostError as exc:
+            raise about(exc, interrupt_id) from None
     claimed = await tx.answer_interrupts(thread_id, list(answers), run_id, now, answered_by)
     if claimed != len(answers):  # another answer won between our read and our write
-        raise Conflict(f"interrupt {next(iter(answers))} already answered")
-    return answers
+        first = next(iter(answers))
+        raise about(Conflict(f"interrupt {first} already answered"), first)
+    items = [replace(by_id[i], answered_by_run=run_id, answered_at=now, answered_by=answered_by) for i in answers]
+    return answers, items
 
 
-async def reconcile(tx: Tx, thread_id: str, run_id: str, pending: list[PendingInterrupt]) -> list[PendingInterrupt]:
+async def reconcile(
+    tx: Tx, thread_id: str, run_id: str, pending: list[PendingInterrupt], inbox: InboxConfig
+) -> list[PendingInterrupt]:
     """Bring the table in step with the interrupts a run's checkpoint holds at its end, and
     return the thread's pending ones.
 
@@ -103,7 +126,8 @@ async def reconcile(tx: Tx, thread_id: str, run_id: str, pending: list[PendingIn
       this run's supersede is undone (it never got past it).
     - One the checkpoint no longer holds stays answered if this run answered it (consumed),
       and is superseded otherwise.
-    - New ones are recorded, as raised by this run.
+    - New ones are recorded, as raised by this run, with the plan langgraph.json gives
+      their node (assignees, deadline: its timers are set), and their receivers are told.
     Claims and supersedes of other runs still in flight are left to those runs. One read,
     then only the writes that change something.
     """
@@ -111,8 +135,19 @@ async def reconcile(tx: Tx, thread_id: str, run_id: str, pending: list[PendingIn
     waiting = {p.interrupt_id for p in pending}
     for item in pending:
         if item.interrupt_id not in rows:
+            plan = initial_plan(inbox.rule_for(item.graph_id, item.ns), item.created_at)
+            item = replace(
+                item,
+                assignees=plan.assignees,
+                deadline=plan.deadline,
+                on_deadline=plan.on_deadline,
+                remind_before=plan.remind_before,
+            )
             await tx.upsert_interrupt(item)
             rows[item.interrupt_id] = item
+            if item.deadline:
+                await schedule(tx, item)
+            await interrupt_event(tx, inbox, "interrupt.pending", item)
     given_back = [i for i in waiting if rows[i].answered_by_run == run_id]
     if given_back:
         await tx.release_answers(thread_id, run_id, given_back)

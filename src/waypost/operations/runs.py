@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,15 +14,16 @@ from waypost import serde
 from waypost.auth.access import OPEN, Access
 from waypost.broker import best_effort
 from waypost.config import WebhookPolicy
-from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound
-from waypost.models import INFLIGHT, CancelAction, Run, now_iso
-from waypost.operations import assistants
+from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound, WaypostError
+from waypost.models import INFLIGHT, Assistant, CancelAction, Origin, Run, now_iso
+from waypost.operations import assistants, audit
 from waypost.operations.interrupts import claim_answers
+from waypost.operations.notify import interrupt_event
 from waypost.operations.threads import new_thread, visible
 from waypost.operations.transitions import Stopped, mark_busy, settle_thread, stop_run
 from waypost.operations.webhooks import check_webhook_url
 from waypost.runtime import Runtime
-from waypost.storage.base import Page
+from waypost.storage.base import Page, Tx
 
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
 # A waiter re-reads its run this often even without a notice (a lost one costs this much).
@@ -86,27 +88,61 @@ def _is_resume(p: dict[str, Any]) -> bool:
     return "resume" in (p.get("command") or {})
 
 
-async def create(
-    rt: Runtime,
-    thread_id: str | None,
-    p: dict[str, Any],
-    *,
-    streamed: bool = False,
-    access: Access = OPEN,
-    stamp: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Run:
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """A run to accept, with who asks and why: `access` says whose request it is (a thread
+    they may not see is not found, the graph gets their identity); `origin` names them in
+    the audit log; `stamp` is metadata the authorization handler wrote, given to a thread
+    this run creates; `comment` and `via` go with the answers it carries into the log."""
+
+    thread_id: str | None
+    payload: dict[str, Any]
+    streamed: bool = False
+    access: Access = OPEN
+    origin: Origin | None = None
+    stamp: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+    comment: str | None = None
+    via: str = "runs"
+
+    @property
+    def who(self) -> Origin:
+        return self.origin or Origin(identity=self.access.identity)
+
+
+async def create(rt: Runtime, req: RunRequest) -> Run:
     """Accept a run: validate, apply the multitask strategy and any answers, queue it. One
     transaction: either the run is queued with everything it claimed, or nothing changed.
+    An answer that is refused is recorded as such in the audit log."""
+    try:
+        run, assistant = await prepare(rt, req)
+        async with rt.storage.transaction() as tx:
+            stopped = await admit(tx, rt, req, run, assistant)
+    except WaypostError as exc:
+        if _is_resume(req.payload) and exc.status < 500:
+            await audit.answer_refused(
+                rt,
+                req.who,
+                req.thread_id,
+                req.payload["command"]["resume"],
+                exc.message,
+                status=exc.status,
+                comment=req.comment,
+                via=req.via,
+                interrupt_id=exc.interrupt_id,
+            )
+        raise
+    for other, how in stopped:
+        await announce_stop(rt, other, how)
+    return run
 
-    `access` says whose request it is: a thread the caller may not see is not found, the
-    answers are recorded as theirs, and the graph gets their identity. `stamp` is metadata
-    the authorization handler wrote, given to a thread this run creates (stateless runs,
-    if_not_exists), as to threads created directly."""
-    stateless = thread_id is None
+
+async def prepare(rt: Runtime, req: RunRequest) -> tuple[Run, Assistant]:
+    """Check a run's request and build its row; reads nothing under a transaction."""
+    p = req.payload
+    stateless = req.thread_id is None
     _validate(rt, p, stateless)
     assistant = await assistants.resolve(rt, p["assistant_id"])
-    strategy = p.get("multitask_strategy") or "enqueue"
     now = datetime.now(UTC)
     created = now.isoformat(timespec="microseconds")
     available = (
@@ -114,67 +150,77 @@ async def create(
         if p.get("after_seconds")
         else created
     )
-    tid = thread_id or str(uuid.uuid4())
     run = Run(
         run_id=str(uuid.uuid4()),
-        thread_id=tid,
+        thread_id=req.thread_id or str(uuid.uuid4()),
         assistant_id=assistant.assistant_id,
         created_at=created,
         updated_at=created,
         status="pending",
         metadata={**(p.get("metadata") or {}), "assistant_id": assistant.assistant_id},
-        kwargs={**_kwargs(p, stateless, streamed, access), "headers": headers or None},
-        multitask_strategy=strategy,
+        kwargs={**_kwargs(p, stateless, req.streamed, req.access), "headers": req.headers or None},
+        multitask_strategy=p.get("multitask_strategy") or "enqueue",
         available_at=available,
         temporary=stateless,
     )
+    return run, assistant
+
+
+async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, assistant: Assistant) -> list[tuple[Run, Stopped]]:
+    """Queue a prepared run inside `tx`: its thread (created if asked), the multitask
+    strategy, the answers it carries (claimed exactly once, logged, their receivers told).
+    Returns the in-flight runs it stopped, to announce once `tx` commits."""
+    p, access, tid, created = req.payload, req.access, run.thread_id, run.created_at
     stopped: list[tuple[Run, Stopped]] = []
-    async with rt.storage.transaction() as tx:
-        thread = await tx.get_thread(tid, for_update=True)
-        if thread is not None and not access.admits(thread.metadata):
-            # Another user's thread is no thread for this caller, and is not taken over either.
+    thread = await tx.get_thread(tid, for_update=True)
+    if thread is not None and not access.admits(thread.metadata):
+        # Another user's thread is no thread for this caller, and is not taken over either.
+        raise NotFound("Thread or assistant not found.")
+    if thread is None:
+        if not (run.temporary or p.get("if_not_exists") == "create"):
             raise NotFound("Thread or assistant not found.")
-        if thread is None:
-            if not (stateless or p.get("if_not_exists") == "create"):
+        metadata = {**(req.stamp or {}), "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
+        thread = new_thread(tid, metadata)
+        if not await tx.insert_thread(thread):  # created by a concurrent request
+            thread = await tx.get_thread(tid, for_update=True)
+            if thread is None or not access.admits(thread.metadata):
                 raise NotFound("Thread or assistant not found.")
-            metadata = {**(stamp or {}), "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
-            thread = new_thread(tid, metadata)
-            if not await tx.insert_thread(thread):  # created by a concurrent request
-                thread = await tx.get_thread(tid, for_update=True)
-                if thread is None or not access.admits(thread.metadata):
-                    raise NotFound("Thread or assistant not found.")
-        inflight = await tx.inflight_runs(tid)
-        if inflight and strategy == "reject":
-            raise Conflict(
-                "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
-            )
-        # Stop the in-flight runs first: a rollback gives back the answers they claimed, so
-        # this run may answer the same interrupt again.
-        if inflight and strategy in ("interrupt", "rollback"):
-            action: CancelAction = "rollback" if strategy == "rollback" else "interrupt"
-            for other in inflight:
-                stopped.append((other, await stop_run(tx, other, action, created)))
-        if _is_resume(p):
-            answers = await claim_answers(
-                tx, tid, p["command"]["resume"], run.run_id, assistant.graph_id, created, access.identity
-            )
-            run = run.replace(answers=answers)
-        else:
-            # Anything but an answer moves the thread on from what was pending; provisional
-            # until this run ends (see interrupts.reconcile).
-            await tx.supersede_interrupts(tid, run.run_id)
-        await tx.insert_run(run)
-        await mark_busy(tx, thread, created)
-        tx.notify("work")
-        if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
-            assistant.assistant_id
-        ):
-            await tx.merge_thread_metadata(
-                tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
-            )
-    for other, how in stopped:
-        await announce_stop(rt, other, how)
-    return run
+    inflight = await tx.inflight_runs(tid)
+    if inflight and run.multitask_strategy == "reject":
+        raise Conflict(
+            "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
+        )
+    # Stop the in-flight runs first: a rollback gives back the answers they claimed, so
+    # this run may answer the same interrupt again.
+    if inflight and run.multitask_strategy in ("interrupt", "rollback"):
+        action: CancelAction = "rollback" if run.multitask_strategy == "rollback" else "interrupt"
+        for other in inflight:
+            stopped.append((other, await stop_run(tx, other, action, created)))
+    if _is_resume(p):
+        who = req.who
+        answers, items = await claim_answers(
+            tx, tid, p["command"]["resume"], run.run_id, assistant.graph_id, created, who.identity
+        )
+        run = run.replace(answers=answers)
+        await audit.answers_applied(tx, who, items, answers, run.run_id, comment=req.comment, via=req.via)
+        for item in items:
+            await interrupt_event(tx, rt.inbox, "interrupt.answered", item, {"answered_by": who.identity})
+    else:
+        # Anything but an answer moves the thread on from what was pending; provisional
+        # until this run ends (see interrupts.reconcile).
+        await tx.supersede_interrupts(tid, run.run_id)
+    await tx.insert_run(run)
+    await mark_busy(tx, thread, created)
+    tx.notify("work")
+    if run.available_at > created:
+        tx.notify("due")  # the scheduler wakes the workers when it is due
+    if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
+        assistant.assistant_id
+    ):
+        await tx.merge_thread_metadata(
+            tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
+        )
+    return stopped
 
 
 async def announce_stop(rt: Runtime, run: Run, how: Stopped) -> None:

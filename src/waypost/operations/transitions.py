@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from waypost.inbox_config import InboxConfig
 from waypost.models import CancelAction, PendingInterrupt, Run, RunEnd, Thread
 from waypost.operations.interrupts import by_task, give_back, reconcile
 from waypost.storage.base import ThreadState, Tx
@@ -90,7 +91,7 @@ async def stop_run(tx: Tx, run: Run, action: CancelAction, now: str) -> Stopped:
     return "gone"
 
 
-async def record_end(tx: Tx, run: Run, end: RunEnd, now: str) -> bool:
+async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig) -> bool:
     """Record a held run's end, with its thread's state, in one transaction. Applies only
     for the attempt that holds the run; False when it no longer does (its lease expired and
     another worker took over, or the run was deleted), and then nothing is written."""
@@ -112,7 +113,7 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str) -> bool:
     if end.pending is None:  # the graph could not be read: its answers stay as they are
         pending = [i for i in await tx.thread_interrupts(run.thread_id) if i.pending]
     else:
-        pending = await reconcile(tx, run.thread_id, run.run_id, end.pending)
+        pending = await reconcile(tx, run.thread_id, run.run_id, end.pending, inbox)
     # A rollback puts the thread back as it was before the run, breakpoint and error included.
     error = thread.error if end.rolled_back else end.error
     at_breakpoint = thread.at_breakpoint if end.rolled_back else end.at_breakpoint

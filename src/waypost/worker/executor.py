@@ -317,7 +317,9 @@ async def _end_from_stream(run: Run, execution: Execution) -> RunEnd | None:
                     value=serde.to_jsonable(intr.value),
                     response_schema=serde.schema_of(intr),
                     created_at=now,
-                    **_origin(run, execution),
+                    run_id=run.run_id,
+                    assistant_id=run.assistant_id,
+                    graph_id=execution.assistant.graph_id if execution.assistant is not None else None,
                 )
             )
     k = run.kwargs

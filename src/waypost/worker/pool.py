@@ -20,16 +20,15 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from waypost import serde
 from waypost.broker import best_effort
 from waypost.logs import run_context
 from waypost.models import CancelAction, Run, RunEnd, now_iso
+from waypost.operations.notify import run_webhook
 from waypost.operations.transitions import record_end
 from waypost.runtime import Runtime
 from waypost.worker.executor import Execution, conclude, execute, webhook_payload
-from waypost.worker.webhooks import WebhookSender
 
 log = logging.getLogger("waypost.worker")
 
@@ -54,12 +53,9 @@ class _Held:
 
 
 class Worker:
-    def __init__(
-        self, rt: Runtime, slots: int, webhooks: WebhookSender, *, lease_s: float = LEASE_S, grace_s: float = 10.0
-    ) -> None:
+    def __init__(self, rt: Runtime, slots: int, *, lease_s: float = LEASE_S, grace_s: float = 10.0) -> None:
         self.rt = rt
         self.slots = slots
-        self.webhooks = webhooks
         self.lease_s = lease_s
         self.grace_s = grace_s
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -69,7 +65,6 @@ class Worker:
         self._wake = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
         self._draining = False
-        self._timer: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> Worker:
         if self.rt.storage.single_process:
@@ -93,8 +88,6 @@ class Worker:
         stop the rest and hand them back to the queue (they continue from their last
         checkpoint, here after a restart or in another process)."""
         self._draining = True
-        if self._timer is not None:
-            self._timer.cancel()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -108,6 +101,10 @@ class Worker:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     # signals
+    def wake(self) -> None:
+        """Look for runs to claim now (the scheduler calls this when a delayed run is due)."""
+        self._wake.set()
+
     def _on_cancel(self, run_id: str) -> None:
         held = self._held.get(run_id)
         if held is not None:
@@ -130,25 +127,15 @@ class Worker:
                 self._wake.set()
 
     async def _fill(self) -> None:
-        """Claim runs for the free slots in one statement. Fewer than asked means none is
-        runnable now: then set a timer for the earliest delayed one, if any."""
+        """Claim runs for the free slots in one statement. A delayed run (after_seconds) is
+        not runnable before its time; the scheduler wakes this worker then."""
         free = self.slots - len(self._held)
         if free <= 0 or self._draining:
             return
         async with self.rt.storage.transaction() as tx:
             runs = await tx.claim_runs(self.worker_id, self.lease_s, free)
-            later = await tx.next_available_at() if len(runs) < free else None
         for run in runs:
             self._hold(run)
-        if later is not None:
-            self._wake_at(later)
-
-    def _wake_at(self, when: str) -> None:
-        """Wake up when a delayed run (after_seconds) becomes runnable."""
-        delay = max(0.0, (datetime.fromisoformat(when) - datetime.now(UTC)).total_seconds())
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay + 0.001, self._wake.set)
 
     async def _sweeper(self) -> None:
         while True:
@@ -277,7 +264,10 @@ class Worker:
         now = now_iso()
         discard = run.temporary and run.kwargs.get("on_completion", "delete") == "delete"
         async with rt.storage.transaction() as tx:
-            applied = await record_end(tx, run, end, now)
+            applied = await record_end(tx, run, end, now, rt.inbox)
+            if applied and not end.rolled_back:
+                # Queued in the commit that records the end: delivered even if we crash now.
+                await run_webhook(tx, rt.inbox, run, webhook_payload(run, end.status, end.output, run.updated_at))
             if applied and discard:
                 # A stateless run's thread goes in the same commit that makes the end
                 # visible: whoever reads the ended run (in any process) finds it gone.
@@ -294,18 +284,16 @@ class Worker:
                 await rt.storage.checkpointer.adelete_thread(run.thread_id)
             await self._end_stream(run)
             return
-        await self._after(run, end)
+        await self._after(run)
 
     async def _end_stream(self, run: Run) -> None:
         resumable = bool(run.kwargs.get("resumable"))
         await best_effort(self.rt.broker.end_run(run.run_id, run.thread_id, resumable=resumable), f"run {run.run_id}")
 
-    async def _after(self, run: Run, end: RunEnd) -> None:
+    async def _after(self, run: Run) -> None:
         rt = self.rt
         if run.temporary and run.kwargs.get("on_completion", "delete") == "delete":
             await rt.storage.checkpointer.adelete_thread(run.thread_id)
         await self._end_stream(run)
         done = serde.dumps({"status": "run_done", "run_id": run.run_id})
         await best_effort(rt.broker.publish_thread(run.thread_id, "metadata", done), f"thread {run.thread_id}")
-        if run.kwargs.get("webhook") and not end.rolled_back:
-            self.webhooks.send(run.kwargs["webhook"], webhook_payload(run, end.status, end.output, run.updated_at))

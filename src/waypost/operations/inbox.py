@@ -1,0 +1,127 @@
+"""Interrupts as a resource: list them across threads, read one, answer it, change its plan,
+read its history. Beside the Agent Server API, never changing it: an answer here is a run
+like any resume, with the same checks and the same exactly-once claim, so an answer here
+and one through `runs` race fairly and one of them wins."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from waypost.auth.access import Access
+from waypost.errors import Conflict, NotFound, WaypostError
+from waypost.models import AuditEntry, Origin, PendingInterrupt
+from waypost.operations import assistants
+from waypost.operations.plans import patched, schedule
+from waypost.operations.runs import RunRequest
+from waypost.runtime import Runtime
+from waypost.storage.base import AuditFilter, InterruptFilter, Page
+
+# A PATCH re-reads and re-applies its keys when the plan changed under it (an escalation,
+# another PATCH) at most this often before giving up with 409.
+PLAN_TRIES = 3
+HISTORY_LIMIT = 1000
+
+
+async def search(rt: Runtime, f: InterruptFilter, page: Page) -> tuple[list[PendingInterrupt], int]:
+    async with rt.storage.transaction() as tx:
+        found = await tx.search_interrupts(f, page)
+        total = await tx.count_interrupts(f)
+    return found, total
+
+
+async def candidates(rt: Runtime, interrupt_id: str, thread_id: str | None = None) -> list[PendingInterrupt]:
+    """Every interrupt with this id (on the thread named, if one is): usually one, but a
+    copied thread carries its interrupts' ids along."""
+    async with rt.storage.transaction() as tx:
+        found = await tx.interrupts_by_id(interrupt_id)
+    return [i for i in found if thread_id is None or i.thread_id == thread_id]
+
+
+async def visible(rt: Runtime, item: PendingInterrupt, access: Access) -> bool:
+    if not access.conditions:
+        return True
+    async with rt.storage.transaction() as tx:
+        thread = await tx.get_thread(item.thread_id)
+    return thread is not None and access.admits(thread.metadata)
+
+
+def only(interrupt_id: str, found: list[PendingInterrupt]) -> PendingInterrupt:
+    """The one interrupt a route names (among those the caller may see)."""
+    if not found:
+        raise NotFound(f"Interrupt {interrupt_id} not found")
+    if len(found) > 1:
+        threads = ", ".join(i.thread_id for i in found)
+        raise Conflict(f"interrupt {interrupt_id} is on several threads ({threads}): name one with ?thread_id=")
+    return found[0]
+
+
+async def answer_payload(rt: Runtime, item: PendingInterrupt, value: Any) -> dict[str, Any]:
+    """The run that answers `item` with `value` from outside the runs API (the inbox, a
+    deadline): through the assistant that raised it (its graph's own if that one is gone),
+    with the config, context and webhook of the run that raised it."""
+    assistant_id = item.assistant_id or item.graph_id or ""
+    try:
+        await assistants.resolve(rt, assistant_id)
+    except WaypostError:
+        assistant_id = item.graph_id or assistant_id
+    payload: dict[str, Any] = {"assistant_id": assistant_id, "command": {"resume": {item.interrupt_id: value}}}
+    if item.run_id:
+        async with rt.storage.transaction() as tx:
+            raised = await tx.get_run(item.run_id)
+        if raised is not None:
+            for key in ("config", "context", "webhook"):
+                if raised.kwargs.get(key):
+                    payload[key] = raised.kwargs[key]
+    return payload
+
+
+async def answer_request(
+    rt: Runtime, item: PendingInterrupt, value: Any, *, origin: Origin, via: str, comment: str | None
+) -> RunRequest:
+    payload = await answer_payload(rt, item, value)
+    return RunRequest(thread_id=item.thread_id, payload=payload, origin=origin, via=via, comment=comment)
+
+
+async def change_plan(rt: Runtime, item: PendingInterrupt, body: dict[str, Any], origin: Origin) -> PendingInterrupt:
+    """Apply a PATCH (deadline, on_deadline, assignees, remind_before) to a pending
+    interrupt, reset its timers and log the change. Conditional on the plan version read:
+    if the plan changed meanwhile, the keys are applied again to the fresh one."""
+    for _ in range(PLAN_TRIES):
+        plan = patched(item.plan, body, datetime.now(UTC))
+        async with rt.storage.transaction() as tx:
+            updated = await tx.set_plan(item.thread_id, item.interrupt_id, plan, item.plan_version)
+            if updated is not None:
+                await schedule(tx, updated)
+                await tx.append_audit(
+                    AuditEntry(
+                        event="plan",
+                        outcome="changed",
+                        origin=origin,
+                        thread_id=item.thread_id,
+                        interrupt_id=item.interrupt_id,
+                        detail={"before": asdict(item.plan), "after": asdict(updated.plan), "request": body},
+                    )
+                )
+                return updated
+            current = next(
+                (i for i in await tx.interrupts_by_id(item.interrupt_id) if i.thread_id == item.thread_id), None
+            )
+        if current is None:
+            raise NotFound(f"Interrupt {item.interrupt_id} not found")
+        if not current.pending:
+            raise Conflict(f"interrupt {item.interrupt_id} is {current.status}: its plan can no longer change")
+        item = current
+    raise Conflict(f"the plan of interrupt {item.interrupt_id} keeps changing; try again")
+
+
+async def history(rt: Runtime, item: PendingInterrupt) -> list[AuditEntry]:
+    f = AuditFilter(thread_id=item.thread_id, interrupt_id=item.interrupt_id)
+    async with rt.storage.transaction() as tx:
+        return await tx.search_audit(f, HISTORY_LIMIT)
+
+
+async def audit_log(rt: Runtime, f: AuditFilter, limit: int, offset: int = 0) -> list[AuditEntry]:
+    async with rt.storage.transaction() as tx:
+        return await tx.search_audit(f, limit, offset)

@@ -1,0 +1,96 @@
+"""The durable scheduler: one loop per process that executes runs, for everything that is
+due at a time. Timers (an interrupt's deadline, its reminder) fire; outbox deliveries are
+sent; the worker is woken when a delayed run (after_seconds) becomes runnable.
+
+What is due lives in the database, so it survives restarts and every process sees it. The
+loop sleeps until the earliest due time, at most TICK_S (so something scheduled by another
+process whose notice was lost is at most that late), and wakes at once on a "due" notice.
+Firing is safe from any number of processes: each timer and delivery is taken by a
+conditional statement that applies for one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from waypost.operations.deadlines import fire
+from waypost.runtime import Runtime
+from waypost.worker.delivery import HOLD_S, Sender
+from waypost.worker.pool import Worker
+
+log = logging.getLogger("waypost.scheduler")
+
+TICK_S = 1.0
+BATCH = 100
+
+
+class Scheduler:
+    def __init__(self, rt: Runtime, worker: Worker, sender: Sender) -> None:
+        self.rt = rt
+        self.worker = worker
+        self.sender = sender
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._next_run_at: datetime | None = None
+        # A sender slot freeing up may let a due delivery go: look again then.
+        sender.on_free = self._wake.set
+
+    async def __aenter__(self) -> Scheduler:
+        self.rt.storage.listen("due", lambda _: self._wake.set())
+        self._task = asyncio.create_task(self._loop(), name="waypost-scheduler")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.sender.close()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                delay = await self.tick()
+            except Exception:  # a storage hiccup must not stop the scheduler
+                log.exception("the scheduler's tick failed")
+                delay = TICK_S
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def tick(self) -> float:
+        """Do what is due; return how long to sleep until the next thing is."""
+        now = datetime.now(UTC)
+        if self._next_run_at is not None and self._next_run_at <= now:
+            self.worker.wake()  # a delayed run became runnable
+        async with self.rt.storage.transaction() as tx:
+            timers = await tx.due_timers(BATCH)
+        failed = 0
+        for timer in timers:
+            try:
+                await fire(self.rt, timer)
+            except Exception:
+                failed += 1
+                log.exception("timer %s failed; it stays due", timer.timer_id)
+        if self.sender.free > 0:
+            async with self.rt.storage.transaction() as tx:
+                deliveries = await tx.claim_deliveries(HOLD_S, self.sender.free)
+            self.sender.start(deliveries)
+        async with self.rt.storage.transaction() as tx:
+            next_timer = await tx.next_timer_at()
+            next_delivery = await tx.next_delivery_at() if self.sender.free > 0 else None
+            next_run = await tx.next_available_at()
+        self._next_run_at = datetime.fromisoformat(next_run) if next_run else None
+        if failed:
+            return TICK_S  # the failing timers stay due: try them again, not at once
+        if len(timers) == BATCH:
+            return 0.0
+        now = datetime.now(UTC)
+        delay = TICK_S
+        for when in (next_timer, next_delivery, next_run):
+            if when is not None:
+                delay = min(delay, (datetime.fromisoformat(when) - now).total_seconds())
+        return max(delay, 0.001)
