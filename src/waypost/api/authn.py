@@ -14,6 +14,9 @@ from waypost.errors import WaypostError
 
 # Always answered without credentials: load balancers probe these.
 PUBLIC_PATHS = frozenset({"/ok", "/"})
+# The inbox page and its files (api/inbox_page.py) hold no data: the page sends the person's
+# credentials with each API call it makes.
+PAGE_PATH = "/inbox"
 USER_KEY = "auth_user"
 
 
@@ -28,7 +31,7 @@ class Authentication:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         policy = _policy(scope)
-        if scope["type"] != "http" or policy is None or not policy.enabled or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or policy is None or not policy.enabled or _public(scope["path"]):
             await self.app(scope, receive, send)
             return
         path_params = self._path_params(scope)
@@ -54,6 +57,14 @@ class Authentication:
             if match == Match.FULL:
                 return dict(child.get("path_params", {}))
         return None
+
+
+def _public(path: str) -> bool:
+    """/ok, /, /inbox and /inbox/<one segment>: deeper paths are not the page's."""
+    if path in PUBLIC_PATHS or path == PAGE_PATH:
+        return True
+    asset = path.removeprefix(PAGE_PATH + "/")
+    return asset != path and "/" not in asset
 
 
 def _policy(scope: Scope) -> Policy | None:
