@@ -20,7 +20,7 @@ $(VENV_STAMP): pyproject.toml
 	touch $@
 
 serve: $(VENV_STAMP)
-	$(VENV)/bin/waypost serve --config examples/seed/langgraph.json --host $${WAYPOST_HOST:-127.0.0.1} --port $${WAYPOST_PORT:-8123}
+	$(VENV)/bin/waypost serve --config $${WAYPOST_CONFIG:-examples/seed/langgraph.json} --host $${WAYPOST_HOST:-127.0.0.1} --port $${WAYPOST_PORT:-8123}
 
 tests/js/node_modules: $(JS_STAMP)
 js: $(JS_STAMP)

@@ -8,11 +8,12 @@ use delays far in the future or in the past rather than fixed instants.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.storage import factories as f
 from waypost.models import Run
-from waypost.storage.base import Page, Storage
+from waypost.storage.base import Page, RunTimes, Storage
 
 WORKER = "worker-a"
 OTHER = "worker-b"
@@ -264,24 +265,49 @@ async def test_later_pending_run_waits_for_earlier_pending_run(storage: Storage)
     assert (await _get(storage, younger.run_id)).status == "pending"
 
 
+EPOCH = "2000-01-01T00:00:00.000000+00:00"
+
+
+async def _run_times(storage: Storage, since: str) -> RunTimes:
+    async with storage.transaction() as tx:
+        return await tx.run_times(since)
+
+
 async def test_due_and_delayed_runs(storage: Storage) -> None:
     a, b = await _thread(storage), await _thread(storage)
     later, due = f.run(a, at=0, available_at=_in(3600)), f.run(b, at=1, available_at=_in(-1))
     await _insert(storage, later, due)
-    async with storage.transaction() as tx:
-        assert await tx.next_available_at() == later.available_at
+    seen = await _run_times(storage, EPOCH)
+    assert (seen.became_due, seen.next_at) == (True, later.available_at)
     claimed = await _claim(storage)
     assert claimed is not None and claimed.run_id == due.run_id  # a delayed run blocks no other thread
     assert await _claim(storage) is None
-    async with storage.transaction() as tx:
-        assert await tx.next_available_at() == later.available_at
+    again = await _run_times(storage, seen.now)
+    assert (again.became_due, again.next_at) == (False, later.available_at)
 
 
-async def test_next_available_at_without_delayed_runs(storage: Storage) -> None:
+async def test_a_run_that_became_runnable_between_two_looks_is_reported(storage: Storage) -> None:
+    """The scheduler wakes the worker for delayed runs. Asked only "when is the next one?", a
+    look that came just after a run's time would see none and the run would wait for some
+    unrelated wake-up; asked "did one become runnable since the last look?", none is skipped."""
+    first = await _run_times(storage, EPOCH)
+    assert (first.became_due, first.next_at) == (False, None)
     tid = await _thread(storage)
-    await _insert(storage, f.run(tid))
-    async with storage.transaction() as tx:
-        assert await tx.next_available_at() is None
+    run = f.run(tid, available_at=_in(0.05))
+    await _insert(storage, run)
+    await asyncio.sleep(0.1)  # its time passes before the next look
+    second = await _run_times(storage, first.now)
+    assert (second.became_due, second.next_at) == (True, None)
+    assert second.now > first.now
+    third = await _run_times(storage, second.now)  # told once
+    assert (third.became_due, third.next_at) == (False, None)
+
+
+async def test_run_times_without_delayed_runs(storage: Storage) -> None:
+    tid = await _thread(storage)
+    await _insert(storage, f.run(tid, available_at=_in(-1)))
+    seen = await _run_times(storage, EPOCH)
+    assert seen.next_at is None
 
 
 async def test_only_pending_runs_are_claimed(storage: Storage) -> None:

@@ -49,6 +49,15 @@ class ThreadFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class RunTimes:
+    """Delayed runs as the scheduler sees them at one moment of the database's clock."""
+
+    became_due: bool  # a pending run became runnable in (since, now]
+    next_at: str | None  # the earliest pending run not runnable yet
+    now: str  # the database's time: the next look's `since`
+
+
+@dataclass(frozen=True, slots=True)
 class InterruptFilter:
     """Which interrupts the inbox lists. `metadata` is matched against their threads'."""
 
@@ -222,8 +231,10 @@ class Tx(abc.ABC):
         rollback."""
 
     @abc.abstractmethod
-    async def next_available_at(self) -> str | None:
-        """When the earliest delayed pending run becomes runnable (None: none waits)."""
+    async def run_times(self, since: str) -> RunTimes:
+        """Delayed pending runs (after_seconds) as the scheduler needs them: whether one became
+        runnable after `since` (a time this returned as `now` before), and when the next one
+        will; by the database's clock."""
 
     @abc.abstractmethod
     async def renew_lease(self, run_id: str, attempt: int, worker_id: str, lease_s: float) -> Lease | None:

@@ -24,6 +24,7 @@ from waypost.worker.pool import Worker
 log = logging.getLogger("waypost.scheduler")
 
 TICK_S = 1.0
+RUNS_EPOCH = "2000-01-01T00:00:00.000000+00:00"
 BATCH = 100
 
 
@@ -34,7 +35,8 @@ class Scheduler:
         self.sender = sender
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._next_run_at: datetime | None = None
+        # Delayed runs that became runnable up to this time (the database's) have had their wake.
+        self._runs_since = RUNS_EPOCH
         # A sender slot freeing up may let a due delivery go: look again then.
         sender.on_free = self._wake.set
 
@@ -63,9 +65,13 @@ class Scheduler:
 
     async def tick(self) -> float:
         """Do what is due; return how long to sleep until the next thing is."""
-        now = datetime.now(UTC)
-        if self._next_run_at is not None and self._next_run_at <= now:
-            self.worker.wake()  # a delayed run became runnable
+        async with self.rt.storage.transaction() as tx:
+            runs = await tx.run_times(self._runs_since)
+        if runs.became_due:
+            # Asked as "since the last look", not "is the next one due yet": a run that became
+            # runnable while this loop was busy elsewhere is never skipped.
+            self.worker.wake()
+            self._runs_since = runs.now
         async with self.rt.storage.transaction() as tx:
             timers = await tx.due_timers(BATCH)
         failed = 0
@@ -82,15 +88,13 @@ class Scheduler:
         async with self.rt.storage.transaction() as tx:
             next_timer = await tx.next_timer_at()
             next_delivery = await tx.next_delivery_at() if self.sender.free > 0 else None
-            next_run = await tx.next_available_at()
-        self._next_run_at = datetime.fromisoformat(next_run) if next_run else None
         if failed:
             return TICK_S  # the failing timers stay due: try them again, not at once
         if len(timers) == BATCH:
             return 0.0
         now = datetime.now(UTC)
         delay = TICK_S
-        for when in (next_timer, next_delivery, next_run):
+        for when in (next_timer, next_delivery, runs.next_at):
             if when is not None:
                 delay = min(delay, (datetime.fromisoformat(when) - now).total_seconds())
         return max(delay, 0.001)

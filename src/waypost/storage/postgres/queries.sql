@@ -215,8 +215,13 @@ DELETE FROM run_saved_heads WHERE run_id = %(run_id)s;
 -- name: discard_saved_writes
 DELETE FROM run_saved_writes WHERE run_id = %(run_id)s;
 
--- name: next_available_at
-SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > now();
+-- Delayed runs for the scheduler: did one become runnable since its last look (it then wakes
+-- the worker), and when does the next one. One look, one clock: the database's.
+-- name: run_times
+SELECT coalesce(bool_or(available_at <= now()), false) AS became_due,
+       min(available_at) FILTER (WHERE available_at > now()) AS next_at,
+       now() AS now
+FROM runs WHERE status = 'pending' AND available_at > %(since)s::timestamptz;
 
 -- name: renew_lease
 UPDATE runs SET lease_until = clock_timestamp() + make_interval(secs => %(lease_s)s)

@@ -31,6 +31,7 @@ from waypost.storage.base import (
     Lease,
     Notice,
     Page,
+    RunTimes,
     Storage,
     ThreadFilter,
     ThreadState,
@@ -276,9 +277,10 @@ class PostgresTx(Tx):
         await self._exec("save_heads", params)
         await self._exec("save_writes", {"run_id": run.run_id})
 
-    async def next_available_at(self) -> str | None:
-        row = await self._one("next_available_at", {})
-        return row["at"] if row else None
+    async def run_times(self, since: str) -> RunTimes:
+        row = await self._one("run_times", {"since": since})
+        assert row is not None  # an aggregate: always one row
+        return RunTimes(became_due=row["became_due"], next_at=row["next_at"], now=row["now"])
 
     async def renew_lease(self, run_id: str, attempt: int, worker_id: str, lease_s: float) -> Lease | None:
         params = {"run_id": run_id, "attempt": attempt, "worker": worker_id, "lease_s": float(lease_s)}

@@ -198,8 +198,13 @@ DELETE FROM run_saved_heads WHERE run_id = :run_id;
 -- name: discard_saved_writes
 DELETE FROM run_saved_writes WHERE run_id = :run_id;
 
--- name: next_available_at
-SELECT min(available_at) AS at FROM runs WHERE status = 'pending' AND available_at > :now_iso;
+-- Delayed runs for the scheduler: did one become runnable since its last look (it then wakes
+-- the worker), and when does the next one.
+-- name: run_times
+SELECT coalesce(max(available_at <= :now_iso), 0) AS became_due,
+       min(CASE WHEN available_at > :now_iso THEN available_at END) AS next_at,
+       :now_iso AS now
+FROM runs WHERE status = 'pending' AND available_at > :since;
 
 -- name: renew_lease
 UPDATE runs SET lease_until = :now + :lease_s

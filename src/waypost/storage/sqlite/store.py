@@ -46,6 +46,7 @@ from waypost.storage.base import (
     Lease,
     Notice,
     Page,
+    RunTimes,
     Storage,
     ThreadFilter,
     ThreadState,
@@ -304,9 +305,10 @@ class SqliteTx(Tx):
         self._exec("save_heads", params)
         self._exec("save_writes", {"run_id": run.run_id})
 
-    async def next_available_at(self) -> str | None:
-        row = self._one("next_available_at", {"now_iso": now_iso()})
-        return row["at"] if row else None
+    async def run_times(self, since: str) -> RunTimes:
+        row = self._one("run_times", {"since": since, "now_iso": now_iso()})
+        assert row is not None  # an aggregate: always one row
+        return RunTimes(became_due=bool(row["became_due"]), next_at=row["next_at"], now=row["now"])
 
     async def renew_lease(self, run_id: str, attempt: int, worker_id: str, lease_s: float) -> Lease | None:
         row = self._one(
