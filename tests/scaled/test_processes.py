@@ -206,7 +206,12 @@ def test_a_killed_workers_run_is_finished_by_another_from_its_last_checkpoint(
         run = _ok(
             http.post(
                 f"/threads/{tid}/runs",
-                json={"assistant_id": "steps", "input": {"some_text": "x"}, "config": markers.config(hold=["two"])},
+                json={
+                    "assistant_id": "steps",
+                    "input": {"some_text": "x"},
+                    "config": markers.config(hold=["two"]),
+                    "stream_resumable": True,
+                },
             )
         )
         markers.wait_sync("two")
@@ -223,6 +228,20 @@ def test_a_killed_workers_run_is_finished_by_another_from_its_last_checkpoint(
         after_one = [h for h in history if h["values"].get("trail") == ["one"]]
         assert len(after_one) == 1 and after_one[0]["metadata"]["run_attempt"] == 1, "node one ran again"
         assert max(h["metadata"].get("run_attempt", 0) for h in history) == 2
+        # Its stream, replayed from the start: each attempt opens with its metadata event.
+        replay = http.get(f"/threads/{tid}/runs/{run['run_id']}/stream", headers={"Last-Event-ID": "0"})
+        metadata = [json.loads(line[len("data: ") :]) for line in _event_data(replay.text, "metadata")]
+        assert metadata == [{"run_id": run["run_id"], "attempt": 1}, {"run_id": run["run_id"], "attempt": 2}]
+
+
+def _event_data(sse: str, event: str) -> list[str]:
+    """The data lines of the events named `event` in an SSE body."""
+    out = []
+    for block in sse.replace("\r\n", "\n").split("\n\n"):
+        lines = block.split("\n")
+        if f"event: {event}" in lines:
+            out += [line for line in lines if line.startswith("data: ")]
+    return out
 
 
 def test_sigterm_lets_a_running_run_finish_within_the_grace(cluster: Cluster, markers: Markers) -> None:

@@ -45,7 +45,8 @@ async def test_join_stream_live_then_reconnect_with_last_event_id(
         async with aclosing(client.runs.join_stream(thread_id, rid, last_event_id="-1")) as first:
             early = await anext(first)
         assert early.id is not None, early
-        assert early.event == "values" and early.data == given, early
+        # the worker opens each attempt's events with its metadata
+        assert early.event == "metadata" and early.data == {"run_id": rid, "attempt": 1}, early
         assert (await client.runs.get(thread_id, rid))["status"] == "running"
 
         # It reconnects with the id of the event it saw, while the node is still held.
@@ -70,7 +71,8 @@ async def test_join_stream_live_then_reconnect_with_last_event_id(
     assert [(p.event, p.data) for p in resumed] == [(p.event, p.data) for p in full[1:]]
 
     events = [p.event for p in full]
-    assert set(events) == {"values", "updates"}, events
+    assert events[0] == "metadata" and set(events[1:]) == {"values", "updates"}, events
+    assert full[1].data == given
     final = [p.data for p in full if p.event == "values"][-1]
     assert final["__interrupt__"][0]["value"] == {"text_to_revise": "j"}
     assert {"__interrupt__"} == set([p.data for p in full if p.event == "updates"][-1])

@@ -74,7 +74,11 @@ def test_js_stream_and_join_stream(pkg: str, graphs_server: ServerProcess, marke
     ids = [c["id"] for c in replayed]
     assert all(i and re.fullmatch(r"\d+-\d+", i) for i in ids), ids
     assert len(set(ids)) == len(ids)
-    assert replayed[0]["event"] == "values" and replayed[0]["data"] == {"some_text": "bg", "delay": 0}
+    assert replayed[0]["event"] == "metadata" and replayed[0]["data"] == {
+        "run_id": out["bgRun"]["run_id"],
+        "attempt": 1,
+    }
+    assert replayed[1]["event"] == "values" and replayed[1]["data"] == {"some_text": "bg", "delay": 0}
     # the live join saw the tail of what the run stored, nothing else and nothing twice
     joined_ids = [c["id"] for c in joined]
     assert joined_ids == ids[-len(joined_ids) :], (joined_ids, ids)

@@ -4,6 +4,7 @@ stream modes, and the `error` event."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -261,3 +262,19 @@ async def test_error_event(client: LangGraphClient, thread_id: str) -> None:
     assert run["status"] == "error", run
     thread = await client.threads.get(thread_id)
     assert thread["status"] == "error", thread
+
+
+async def test_every_stream_starts_with_its_metadata_event_under_load(http: httpx.AsyncClient) -> None:
+    """The metadata event comes first even when the run starts before the API is done with the
+    request (many streams at once: the worker often wins that race)."""
+
+    async def first_event(i: int) -> tuple[str, object]:
+        body = {"assistant_id": "agent", "input": {"some_text": f"load {i}"}, "stream_mode": ["values"]}
+        async with http.stream("POST", "/runs/stream", json=body) as resp:
+            assert resp.status_code == 200
+            events = [e async for e in raw_events(resp)]
+        return events[0].event, events[0].data
+
+    firsts = await asyncio.gather(*(first_event(i) for i in range(40)))
+    assert [event for event, _ in firsts] == ["metadata"] * 40, firsts
+    assert all(set(data) == {"run_id", "attempt"} for _, data in firsts)  # type: ignore[arg-type]

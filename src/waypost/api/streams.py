@@ -8,13 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from waypost import serde
 from waypost.api.access import thread_access
 from waypost.api.http import Flag, Listed, body_doc, parse_body, runtime
 from waypost.api.runs import accept_run
 from waypost.api.schemas import RunCreate, StreamModeName, ThreadStreamMode, Uuid
 from waypost.api.sse import SSE_HEADERS, event_stream
-from waypost.broker import EndOfStream, StreamEvent, Subscription, best_effort
+from waypost.broker import EndOfStream, StreamEvent, Subscription
 from waypost.errors import WaypostError
 from waypost.models import INFLIGHT, Run
 from waypost.operations import runs, threads
@@ -51,11 +50,9 @@ async def _stream_new_run(request: Request, thread_id: str | None) -> Response:
     payload = body.model_dump(exclude_unset=True)
     run = await accept_run(request, thread_id, payload, streamed=True)
     # From the start of the run's stream: whatever the worker (here or in another process)
-    # publishes before this subscription is in place is replayed, not missed.
+    # publishes before this subscription is in place, its metadata event first, is replayed,
+    # not missed. If the broker is down, the subscription says so as the stream's error event.
     sub = await rt.broker.subscribe(run.run_id, after="0")
-    # If the broker is down, the subscription says so as the stream's error event.
-    metadata = serde.dumps({"run_id": run.run_id, "attempt": 1})
-    await best_effort(rt.broker.publish(run.run_id, run.thread_id, "metadata", metadata), f"run {run.run_id} stream")
     path = f"/threads/{run.thread_id}/runs/{run.run_id}"
     headers = {"Location": f"{path}/stream", "Content-Location": path if thread_id else f"/runs/{run.run_id}"}
     cancel = payload.get("on_disconnect") == "cancel"

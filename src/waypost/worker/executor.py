@@ -129,6 +129,11 @@ async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
         execution.shaper = shaper
         events = _Publisher(rt, run)
         streaming = events.wanted()
+        if streaming:
+            # Each attempt's events open with its metadata, published here rather than by the
+            # API: the same publisher as the events, so it is always first, and a run taken
+            # over after a crash says so (attempt 2).
+            await events.publish("metadata", {"run_id": run.run_id, "attempt": run.attempt})
         context = {**assistant.context, **(k.get("context") or {})}
         # Streaming a graph with subgraphs: stream theirs too (and drop their parts unless the
         # client asked for them) so interrupts raised inside carry their full `ns`.
