@@ -21,6 +21,8 @@ class Receiver:
     # Per path: how many of the first requests to it fail (on top of `failures`, which counts
     # every path's requests together).
     failing_paths: dict[str, int] = field(default_factory=dict)
+    # What a failing answer says (any status outside 2xx is a failure to the sender).
+    failure: bytes = b"500 Internal Server Error"
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -36,7 +38,7 @@ class Receiver:
             self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
             to_path = sum(1 for r in self.requests if r["path"] == path)
             failing = len(self.requests) <= self.failures or to_path <= self.failing_paths.get(path, 0)
-            status = b"500 Internal Server Error" if failing else b"200 OK"
+            status = self.failure if failing else b"200 OK"
             writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
         finally:

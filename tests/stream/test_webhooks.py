@@ -59,6 +59,16 @@ async def test_webhook_is_retried_after_a_failure(receiver: Receiver, client: La
     assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"
 
 
+async def test_a_redirect_is_not_a_delivery(receiver: Receiver, client: LangGraphClient, thread_id: str) -> None:
+    """A webhook is delivered by a 2xx only. A 3xx is not followed (the URL policy checked the
+    address the run gave, not where a redirect points) and the delivery is tried again."""
+    receiver.failure = b"302 Found\r\nLocation: " + receiver.url("/elsewhere").encode()
+    await client.runs.create(thread_id, "agent", input={"some_text": "moved"}, webhook=receiver.url("/moved"))
+    first, second = (await _requests(receiver, 2))[:2]
+    assert (first["path"], second["path"]) == ("/moved", "/moved")  # the redirect was not followed
+    assert (first["headers"]["x-waypost-attempt"], second["headers"]["x-waypost-attempt"]) == ("1", "2")
+
+
 async def test_webhook_for_a_failed_run(receiver: Receiver, client: LangGraphClient, thread_id: str) -> None:
     receiver.failures = 0
     run = await client.runs.create(thread_id, "failing", input={"some_text": "x"}, webhook=receiver.url("/failed"))
