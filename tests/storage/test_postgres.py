@@ -16,11 +16,13 @@ import psycopg
 import pytest
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 
+from tests.backends import postgres_schema
 from tests.polling import eventually
 from tests.storage import factories as f
 from waypost.errors import StorageError
 from waypost.storage import open_storage
 from waypost.storage.base import AssistantFilter, Page, Storage
+from waypost.storage.postgres import migrate
 from waypost.storage.postgres.store import PostgresStorage, without_icu
 from waypost.storage.sql import load_migrations
 
@@ -54,6 +56,22 @@ async def test_storages_opened_at_once_migrate_exactly_once(postgres_url: str) -
             async with storage.transaction() as tx:
                 assert [await tx.get_thread(t.thread_id) for t in threads] == threads
             assert await storage.checkpointer.aget_tuple({"configurable": {"thread_id": "none"}}) is None
+
+
+async def test_a_migration_on_another_schema_does_not_hold_this_one_up(postgres_url: str) -> None:
+    """Servers on different schemas of one database (tests, staging beside production) take
+    the schema-change lock per schema: one migrating (here: holding its lock) never makes
+    another wait."""
+    with postgres_schema() as other_url, psycopg.connect(other_url, autocommit=True) as other:
+        got = other.execute(migrate.TRY_SESSION_LOCK, (migrate.LOCK_CLASS,)).fetchone()
+        assert got == (True,)
+        async with asyncio.timeout(15):
+            async with open_storage(postgres_url) as storage:
+                async with storage.transaction() as tx:
+                    assert await tx.insert_thread(f.thread())
+        # while on the same schema, the lock does hold a second process back
+        with psycopg.connect(other_url, autocommit=True) as second:
+            assert second.execute(migrate.TRY_SESSION_LOCK, (migrate.LOCK_CLASS,)).fetchone() == (False,)
 
 
 async def test_two_processes_hand_out_each_run_once(postgres_url: str) -> None:

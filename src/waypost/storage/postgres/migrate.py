@@ -1,7 +1,7 @@
 """Schema changes for PostgreSQL: Waypost's numbered migrations, then langgraph's setup().
 
 Any number of processes may open one database at once; each change must happen exactly once.
-Both steps run under one advisory lock key: Waypost's migrations in one transaction holding
+Both steps run under one advisory lock per schema: Waypost's migrations in one transaction holding
 it (pg_advisory_xact_lock: all of them commit or none, and the lock ends with the
 transaction), langgraph's setup() under it as a session lock, since setup() cannot run in a
 transaction block (it creates indexes CONCURRENTLY).
@@ -25,8 +25,12 @@ from waypost.errors import StorageError
 from waypost.storage.postgres.driver import Connection
 from waypost.storage.sql import load_migrations
 
-# The advisory lock key every Waypost process uses for schema changes ("waypost" as a number).
-LOCK_KEY = int.from_bytes(b"waypost", "big")
+# The advisory lock for schema changes: (this class, the schema's name hashed). Per schema, so
+# servers on different schemas of one database never wait for each other's migrations.
+LOCK_CLASS = int.from_bytes(b"wayp", "big")  # fits an int4
+TRY_XACT_LOCK = "SELECT pg_try_advisory_xact_lock(%s, hashtext(current_schema())) AS got"
+TRY_SESSION_LOCK = "SELECT pg_try_advisory_lock(%s, hashtext(current_schema())) AS got"
+UNLOCK = "SELECT pg_advisory_unlock(%s, hashtext(current_schema()))"
 # How long a process waits for another one's schema changes before giving up.
 LOCK_WAIT_S = 300.0
 _POLL_FIRST_S, _POLL_MAX_S = 0.02, 0.5
@@ -55,7 +59,7 @@ async def _locked(attempt: Callable[[], Awaitable[T | None]]) -> T:
 
 async def _apply_in_transaction(conn: Connection) -> list[str] | None:
     async with conn.transaction():
-        cur = await conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS got", (LOCK_KEY,))
+        cur = await conn.execute(TRY_XACT_LOCK, (LOCK_CLASS,))
         row = await cur.fetchone()
         if row is None or not row["got"]:
             return None
@@ -74,7 +78,7 @@ async def _apply_in_transaction(conn: Connection) -> list[str] | None:
 
 
 async def _setup_under_session_lock(conn: Connection, saver: AsyncPostgresSaver) -> bool | None:
-    cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (LOCK_KEY,))
+    cur = await conn.execute(TRY_SESSION_LOCK, (LOCK_CLASS,))
     row = await cur.fetchone()
     if row is None or not row["got"]:
         return None
@@ -83,5 +87,5 @@ async def _setup_under_session_lock(conn: Connection, saver: AsyncPostgresSaver)
         # concurrent index builds have no snapshot of ours to wait for.
         await saver.setup()
     finally:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        await conn.execute(UNLOCK, (LOCK_CLASS,))
     return True
