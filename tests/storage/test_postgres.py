@@ -19,10 +19,12 @@ from langgraph.checkpoint.postgres.base import BasePostgresSaver
 from tests.backends import postgres_schema
 from tests.polling import eventually
 from tests.storage import factories as f
+from tests.storage import pg
 from waypost.errors import StorageError
 from waypost.storage import open_storage
 from waypost.storage.base import AssistantFilter, Page, Storage
 from waypost.storage.postgres import migrate
+from waypost.storage.postgres.listener import channel_prefix
 from waypost.storage.postgres.store import PostgresStorage, without_icu
 from waypost.storage.sql import load_migrations
 
@@ -162,6 +164,31 @@ async def test_notices_reach_every_process_on_commit_only(postgres_url: str) -> 
         await eventually(lambda: _now(heard["b"]), lambda got: "after" in got, what="b hears the later notice")
         assert heard["b"] == ["first", "work:w", "after"]  # in order, and nothing from the rollback
         await eventually(lambda: _now(heard["a"]), lambda got: got == ["first", "after"], what="a hears its own")
+
+
+async def test_notices_stay_within_their_schema(postgres_url: str) -> None:
+    """Channels are the database's: two deployments kept apart by their search_path on one
+    database must not wake each other."""
+    other_url = pg.new_schema("other")
+    async with storages(postgres_url, 1) as (a,), storages(other_url, 1) as (other,):
+        heard: dict[str, list[str]] = {"a": [], "other": []}
+        a.listen("run_ended", heard["a"].append)
+        other.listen("run_ended", heard["other"].append)
+        async with other.transaction() as tx:
+            tx.notify("run_ended", "theirs")
+        async with a.transaction() as tx:
+            tx.notify("run_ended", "ours")
+        await eventually(lambda: _now(heard["a"]), lambda got: "ours" in got, what="a hears its own")
+        await eventually(lambda: _now(heard["other"]), lambda got: "theirs" in got, what="other hears its own")
+        assert heard == {"a": ["ours"], "other": ["theirs"]}
+
+
+def test_channel_prefixes_fit_and_keep_the_default_schema_plain() -> None:
+    assert channel_prefix("public") == "waypost_"
+    assert channel_prefix("tenant_a") == "waypost_tenant_a_"
+    long = channel_prefix("x" * 60)
+    assert long != channel_prefix("y" * 60)
+    assert all(len((long + c).encode()) <= 63 for c in ("work", "run_ended"))
 
 
 async def test_the_listener_reconnects_and_says_look(postgres_url: str) -> None:

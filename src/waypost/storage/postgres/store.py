@@ -38,7 +38,7 @@ from waypost.storage.base import (
     Tx,
 )
 from waypost.storage.postgres import driver, migrate
-from waypost.storage.postgres.listener import PREFIX, Listener
+from waypost.storage.postgres.listener import PREFIX, Listener, channel_prefix
 from waypost.storage.rows import json_text
 from waypost.storage.sql import (
     ASSISTANT_SORT,
@@ -71,9 +71,10 @@ def _same(value: Any) -> Any:
 
 
 class PostgresTx(Tx):
-    def __init__(self, cur: driver.Cursor, queries: dict[str, str]) -> None:
+    def __init__(self, cur: driver.Cursor, queries: dict[str, str], prefix: str = PREFIX) -> None:
         self._cur = cur
         self._q = queries
+        self._prefix = prefix
         self.notices: list[tuple[Notice, str]] = []
 
     def notify(self, channel: Notice, payload: str = "") -> None:
@@ -84,7 +85,7 @@ class PostgresTx(Tx):
     async def send_notices(self) -> None:
         if self.notices:
             channels, payloads = zip(*self.notices, strict=True)
-            params = {"prefix": PREFIX, "channels": list(channels), "payloads": list(payloads)}
+            params = {"prefix": self._prefix, "channels": list(channels), "payloads": list(payloads)}
             await self._cur.execute(_NOTIFY, params)
 
     async def _exec(
@@ -446,6 +447,7 @@ class PostgresStorage(Storage):
         self._pool: AsyncConnectionPool[driver.Connection] | None = None
         self._saver: AsyncPostgresSaver | None = None
         self._listener: Listener | None = None
+        self._prefix = PREFIX
 
     async def __aenter__(self) -> PostgresStorage:
         try:
@@ -477,7 +479,8 @@ class PostgresStorage(Storage):
             self._saver = AsyncPostgresSaver(conn=pool)
             await self._migrate(conn)
             self._queries = await _fold_case_where_possible(conn, self._queries)
-        listener = Listener(self.url)
+            self._prefix = await _channel_prefix(conn)
+        listener = Listener(self.url, self._prefix)
         await listener.start()
         self._stack.push_async_callback(listener.stop)
         self._listener = listener
@@ -495,7 +498,7 @@ class PostgresStorage(Storage):
         assert self._pool is not None, "storage is not open"
         try:
             async with self._pool.connection() as conn, conn.transaction(), driver.cursor(conn) as cur:
-                tx = PostgresTx(cur, self._queries)
+                tx = PostgresTx(cur, self._queries, self._prefix)
                 yield tx
                 await tx.send_notices()
         except psycopg.Error as exc:  # taking a connection, BEGIN, COMMIT: a query's own are wrapped already
@@ -530,6 +533,12 @@ class PostgresStorage(Storage):
     async def _migrate(self, conn: driver.Connection) -> list[str]:
         assert self._saver is not None, "storage is not open"
         return await migrate.migrate(conn, self._saver)
+
+
+async def _channel_prefix(conn: driver.Connection) -> str:
+    """Notices of the schema Waypost's tables are in (the URL's search_path)."""
+    row = await (await conn.execute("SELECT current_schema() AS s")).fetchone()
+    return channel_prefix(row["s"] if row is not None and row["s"] else "public")
 
 
 async def _fold_case_where_possible(conn: driver.Connection, queries: dict[str, str]) -> dict[str, str]:
