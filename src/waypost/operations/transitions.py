@@ -104,11 +104,11 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     if not applied:
         return False
     tx.notify("run_ended", run.run_id)
-    tx.notify("work")  # a run queued behind this one on its thread may start now
     if run.continues_checkpoint:  # only such runs saved writes when claimed
         await tx.discard_saved_writes(run.run_id)
     thread = await tx.get_thread(run.thread_id, for_update=True)
     if thread is None:
+        tx.notify("work")  # whatever was queued behind it: let the workers look
         return True
     if end.pending is None:  # the graph could not be read: its answers stay as they are
         pending = [i for i in await tx.thread_interrupts(run.thread_id) if i.pending]
@@ -118,6 +118,12 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     error = thread.error if end.rolled_back else end.error
     at_breakpoint = thread.at_breakpoint if end.rolled_back else end.at_breakpoint
     busy = bool(await tx.inflight_runs(run.thread_id))
+    if busy:
+        # A run queued behind this one on its thread may start now. Only then: every
+        # worker that hears "work" spends a claim transaction looking, and a run ending
+        # unblocks nothing but its own thread's queue (its worker's freed slot is that
+        # worker's own business).
+        tx.notify("work")
     await tx.record_thread_state(
         run.thread_id,
         ThreadState(

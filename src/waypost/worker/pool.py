@@ -65,6 +65,10 @@ class Worker:
         self._wake = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
         self._draining = False
+        # The last claim may have left runnable runs behind for want of free slots: a slot
+        # freed then is worth a look. Otherwise the queue had nothing more, and whatever is
+        # queued since says so with a "work" notice: a freed slot alone claims nothing.
+        self._full = False
 
     async def __aenter__(self) -> Worker:
         if self.rt.storage.single_process:
@@ -131,9 +135,11 @@ class Worker:
         not runnable before its time; the scheduler wakes this worker then."""
         free = self.slots - len(self._held)
         if free <= 0 or self._draining:
+            self._full = True
             return
         async with self.rt.storage.transaction() as tx:
             runs = await tx.claim_runs(self.worker_id, self.lease_s, free)
+        self._full = len(runs) >= free
         for run in runs:
             self._hold(run)
 
@@ -186,7 +192,8 @@ class Worker:
         finally:
             self._held.pop(run.run_id, None)
             self._tasks.pop(run.run_id, None)
-            self._wake.set()
+            if self._full:
+                self._wake.set()
 
     async def _execute(self, held: _Held) -> RunEnd | None:
         """Drive the graph until it ends or a cancel, a shutdown or a lost lease stops it;
