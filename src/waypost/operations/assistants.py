@@ -60,7 +60,7 @@ async def resolve(rt: Runtime, assistant_id: str, access: Access = OPEN) -> Assi
                 f"of the registered graphs: {', '.join(rt.graphs.specs)}"
             )
         assistant_id = system_assistant_id(assistant_id)
-    async with rt.storage.transaction() as tx:
+    async with rt.storage.autocommit() as tx:
         assistant = await tx.get_assistant(assistant_id)
     if assistant is None or not access.admits(assistant.metadata):
         raise not_found(assistant_id)

@@ -275,7 +275,7 @@ async def finished(rt: Runtime, run_id: str, signal: asyncio.Future[None] | None
     try:
         while True:
             if not fresh:
-                async with rt.storage.transaction() as tx:
+                async with rt.storage.autocommit() as tx:
                     run = await tx.get_run(run_id)
                 if run is None or run.status not in INFLIGHT:
                     return run

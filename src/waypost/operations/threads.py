@@ -49,7 +49,7 @@ def new_thread(thread_id: str | None, metadata: dict[str, Any] | None) -> Thread
 
 async def create(rt: Runtime, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str) -> Thread:
     thread = new_thread(thread_id, metadata)
-    async with rt.storage.transaction() as tx:
+    async with rt.storage.autocommit() as tx:  # one insert; the read only explains a conflict
         if await tx.insert_thread(thread):
             return thread
         existing = await tx.get_thread(thread.thread_id)

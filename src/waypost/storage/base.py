@@ -388,6 +388,14 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
+    def autocommit(self) -> AbstractAsyncContextManager[Tx]:
+        """A Tx whose statements each commit on their own, without a transaction block around
+        them: for one statement (each is atomic by itself), or reads that need no snapshot in
+        common. Saves a client-server database the BEGIN and COMMIT round trips. Not for row
+        locks (they end with their statement) nor claim_runs. Notices go out at the end, as
+        from a transaction that committed. By default, a transaction."""
+        return self.transaction()
+
     @property
     @abc.abstractmethod
     def checkpointer(self) -> BaseCheckpointSaver[Any]: ...

@@ -504,6 +504,19 @@ class PostgresStorage(Storage):
         except psycopg.Error as exc:  # taking a connection, BEGIN, COMMIT: a query's own are wrapped already
             raise driver.storage_error("transaction", exc) from exc
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Tx]:
+        # The pool's connections are in autocommit mode: outside conn.transaction() every
+        # statement is a transaction of its own, one round trip instead of three.
+        assert self._pool is not None, "storage is not open"
+        try:
+            async with self._pool.connection() as conn, driver.cursor(conn) as cur:
+                tx = PostgresTx(cur, self._queries, self._prefix)
+                yield tx
+                await tx.send_notices()
+        except psycopg.Error as exc:
+            raise driver.storage_error("autocommit", exc) from exc
+
     def listen(self, channel: Notice, callback: Callable[[str], None]) -> None:
         assert self._listener is not None, "storage is not open"
         self._listener.add(channel, callback)
