@@ -29,13 +29,16 @@ from tests.backends import POSTGRES, Placement
 from tests.markers import Markers
 from tests.polling import eventually, eventually_sync
 from tests.serverproc import TEST_GRAPHS_CONFIG, ServerProcess, WorkerProcess
+from tests.storage import factories as f
 from tests.tcpproxy import TcpProxy
+from waypost.storage import open_storage
 
 pytestmark = pytest.mark.slow
 
 # Short leases so a killed worker's runs are taken over quickly; the test still allows
 # several times that.
 LEASE = ["--lease-seconds", "3"]
+AGENT = "fe096781-5601-53d2-b2f6-0d3403f7e9ca"  # the system assistant of the graph "agent"
 
 
 @pytest.fixture
@@ -388,3 +391,33 @@ def test_deadlines_fire_once_with_two_processes(cluster: Cluster) -> None:
             history = _ok(ca.get(f"/interrupts/{iid}/history"))["entries"]
             fired = [(e["event"], e["outcome"]) for e in history if e["identity"] == "system:deadline"]
             assert fired == [("answer", "applied"), ("deadline", "resumed")], history
+
+
+async def test_a_run_queued_without_a_notice_is_still_claimed(cluster: Cluster) -> None:
+    """A lost notice (here: a run written straight into storage, long due, no NOTIFY) delays
+    a run by the workers' fallback poll, never forever."""
+    cluster.worker()
+    api = cluster.api("--no-worker")
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
+        tid = _ok(await http.post("/threads", json={}))["thread_id"]
+        # A delayed run first: the scheduler wakes the worker for it, and from then on looks
+        # only at runs due after it, so what follows is found by the poll alone.
+        body = {"assistant_id": "agent", "input": {"some_text": "delayed"}, "after_seconds": 1}
+        delayed = _ok(await http.post(f"/threads/{tid}/runs", json=body))
+        _ok(await http.get(f"/threads/{tid}/runs/{delayed['run_id']}/join"))
+        run = f.run(
+            tid,
+            assistant_id=AGENT,
+            available_at=f.ts(-3600),
+            kwargs={"input": {"some_text": "unannounced"}, "stream_mode": ["values"], "config": {}, "context": {}},
+        )
+        async with open_storage(cluster.place.database_url) as storage:
+            async with storage.transaction() as tx:
+                await tx.insert_run(run)
+
+        async def status() -> str:
+            return _ok(await http.get(f"/threads/{tid}/runs/{run.run_id}"))["status"]
+
+        await eventually(status, lambda s: s == "success", within=15, what="the unannounced run done")
+        joined = _ok(await http.get(f"/threads/{tid}/runs/{run.run_id}/join"))
+        assert joined["__interrupt__"][0]["value"] == {"text_to_revise": "unannounced"}

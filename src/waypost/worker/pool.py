@@ -37,6 +37,8 @@ log = logging.getLogger("waypost.worker")
 LEASE_S = 6.0
 # How often a process looks for lapsed leases (scaled mode; embedded mode owns its file).
 SWEEP_S = 1.0
+# The fallback look for runs to claim when no notice came.
+POLL_S = 5.0
 # How long a cancel signal for a run not (yet) held here is remembered: it may arrive between
 # another process's claim commit and this worker registering the run.
 EARLY_CANCEL_TTL_S = 30.0
@@ -121,7 +123,10 @@ class Worker:
     # claiming
     async def _loop(self) -> None:
         while True:
-            await self._wake.wait()
+            # Woken by notices; and now and then without one, so a run whose notice was lost
+            # (a listener reconnecting, a claim that gave up on a race) waits seconds, not forever.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_S)
             self._wake.clear()
             try:
                 await self._fill()
