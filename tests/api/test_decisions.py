@@ -19,8 +19,22 @@ async def _review(http: httpx.AsyncClient, graph: str, body: dict[str, Any]) -> 
     return tid, first.json()["__interrupt__"]
 
 
-async def _answer(http: httpx.AsyncClient, tid: str, graph: str, resume: Any) -> httpx.Response:
-    return await http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": graph, "command": {"resume": resume}})
+@pytest.fixture(params=["runs", "inbox"])
+def via(request: pytest.FixtureRequest) -> str:
+    """Where the answer arrives: a Command(resume=...) through runs/wait, or the inbox's
+    POST /interrupts/{id}/answer (then a join for the result). Both are checked alike."""
+    return str(request.param)
+
+
+async def _answer(http: httpx.AsyncClient, tid: str, graph: str, resume: Any, via: str = "runs") -> httpx.Response:
+    if via == "runs":
+        body = {"assistant_id": graph, "command": {"resume": resume}}
+        return await http.post(f"/threads/{tid}/runs/wait", json=body)
+    (pending,) = (await http.get("/interrupts", params={"thread_id": tid})).json()["interrupts"]
+    answered = await http.post(f"/interrupts/{pending['interrupt_id']}/answer", json={"value": resume})
+    if answered.status_code != 200:
+        return answered
+    return await http.get(f"/threads/{tid}/runs/{answered.json()['run_id']}/join")
 
 
 AGENT_INPUT = {"input": {"messages": [{"role": "user", "content": "email ann and look up the weather"}]}}
@@ -43,10 +57,12 @@ AGENT_INPUT = {"input": {"messages": [{"role": "user", "content": "email ann and
         ([{"type": "reject", "message": "not now"}, {"type": "approve"}], ["not now", "found weather"]),
     ],
 )
-async def test_hitl_middleware_decisions(http: httpx.AsyncClient, decisions: list, tool_results: list) -> None:
+async def test_hitl_middleware_decisions(
+    http: httpx.AsyncClient, decisions: list, tool_results: list, via: str
+) -> None:
     tid, (request,) = await _review(http, "hitl_agent", AGENT_INPUT)
     assert [a["name"] for a in request["value"]["action_requests"]] == ["send_email", "lookup"]
-    done = await _answer(http, tid, "hitl_agent", {"decisions": decisions})
+    done = await _answer(http, tid, "hitl_agent", {"decisions": decisions}, via)
     assert done.status_code == 200, done.text
     tools = [m["content"] for m in done.json()["messages"] if m["type"] == "tool"]
     assert len(tools) == len(tool_results), tools
@@ -82,11 +98,11 @@ async def test_hitl_middleware_decisions(http: httpx.AsyncClient, decisions: lis
     ],
 )
 async def test_wrong_hitl_decisions_are_422_and_change_nothing(
-    http: httpx.AsyncClient, decisions: list, says: str
+    http: httpx.AsyncClient, decisions: list, says: str, via: str
 ) -> None:
     tid, _ = await _review(http, "hitl_agent", AGENT_INPUT)
     before = await snapshot(http, tid)
-    assert says in assert_error(await _answer(http, tid, "hitl_agent", {"decisions": decisions}), 422)
+    assert says in assert_error(await _answer(http, tid, "hitl_agent", {"decisions": decisions}, via), 422)
     assert_unchanged(before, await snapshot(http, tid))
 
 
@@ -114,9 +130,9 @@ async def test_per_call_mode_is_checked_against_its_response_schema(http: httpx.
         ({"type": "response", "args": "looks good"}, "response:looks good"),
     ],
 )
-async def test_agent_inbox_responses(http: httpx.AsyncClient, response: dict, outcome: str) -> None:
+async def test_agent_inbox_responses(http: httpx.AsyncClient, response: dict, outcome: str, via: str) -> None:
     tid, _ = await _review(http, "inbox_request", {"input": {"draft": "d"}})
-    done = await _answer(http, tid, "inbox_request", [response])
+    done = await _answer(http, tid, "inbox_request", [response], via)
     assert done.status_code == 200 and done.json()["outcome"] == outcome
 
 
@@ -129,8 +145,10 @@ async def test_agent_inbox_responses(http: httpx.AsyncClient, response: dict, ou
         ([{"type": "accept"}, {"type": "accept"}], "1 request(s) need 1 response(s), got 2"),
     ],
 )
-async def test_wrong_agent_inbox_responses_are_422(http: httpx.AsyncClient, responses: list, says: str) -> None:
+async def test_wrong_agent_inbox_responses_are_422(
+    http: httpx.AsyncClient, responses: list, says: str, via: str
+) -> None:
     tid, _ = await _review(http, "inbox_request", {"input": {"draft": "d"}})
     before = await snapshot(http, tid)
-    assert says in assert_error(await _answer(http, tid, "inbox_request", responses), 422)
+    assert says in assert_error(await _answer(http, tid, "inbox_request", responses, via), 422)
     assert_unchanged(before, await snapshot(http, tid))

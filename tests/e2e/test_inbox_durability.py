@@ -59,11 +59,24 @@ def test_a_deadline_set_before_a_stop_fires_after_the_restart(tmp_path: Path) ->
         again.stop()
 
 
-async def test_a_notification_pending_when_the_server_is_killed_is_delivered_after_restart(tmp_path: Path) -> None:
+async def test_a_notification_being_sent_when_the_server_is_killed_is_delivered_after_restart(
+    tmp_path: Path,
+) -> None:
+    """The crash lands mid-attempt: the receiver took the connection and has not answered when
+    the server is killed. The notification was written in the answer's transaction, so the
+    next server has it; the attempt the dead server held is over, so it goes out at once."""
     db = tmp_path / "waypost.sqlite"
     port = free_port()
-    down = Receiver(port=port)  # nothing listens on `port` yet: every attempt fails
-    config = write_config(tmp_path, down)
+    config = write_config(tmp_path, Receiver(port=port))
+    attempts: list[bytearray] = []
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received = bytearray()
+        attempts.append(received)
+        while chunk := await reader.read(65536):  # the request arrives; no answer ever goes back
+            received += chunk
+
+    hanging = await asyncio.start_server(hang, "127.0.0.1", port)
     server = _server(db, config, WAYPOST_WEBHOOK_SECRET=SECRET).start()
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
@@ -72,8 +85,16 @@ async def test_a_notification_pending_when_the_server_is_killed_is_delivered_aft
             (item,) = (await c.get("/interrupts", params={"thread_id": tid})).json()["interrupts"]
             run = (await c.post(f"/interrupts/{item['interrupt_id']}/answer", json={"value": "y"})).json()
             assert run["run_id"]
+        await eventually(
+            lambda: _sent(attempts, "/flaky", item["interrupt_id"]),
+            bool,
+            within=10,
+            what="the answered notification's first attempt, hanging",
+        )
     finally:
         server.kill9()
+        hanging.close()
+        await hanging.wait_closed()
     up = Receiver()
     listener = await asyncio.start_server(up.handle, "127.0.0.1", port)
     up.port = port
@@ -82,14 +103,19 @@ async def test_a_notification_pending_when_the_server_is_killed_is_delivered_aft
         answered = await eventually(
             lambda: up.to("/flaky"),
             lambda reqs: any(item["interrupt_id"] in q["body"].decode() for q in reqs),
-            within=20,
+            within=10,
             what="the answered notification after the restart",
         )
         (request,) = [q for q in answered if item["interrupt_id"] in q["body"].decode()][:1]
         assert signing.verify(SECRET, request["headers"]["x-waypost-signature"], request["body"])
+        assert request["headers"]["x-waypost-attempt"] == "2"  # the killed server's was the first
         body = json.loads(request["body"])
         assert body["event"] == "interrupt.answered" and body["interrupt"]["answered_by_run"] == run["run_id"]
     finally:
         again.stop()
         listener.close()
         await listener.wait_closed()
+
+
+async def _sent(attempts: list[bytearray], path: str, interrupt_id: str) -> bool:
+    return any(a.startswith(f"POST {path} ".encode()) and interrupt_id.encode() in a for a in attempts)

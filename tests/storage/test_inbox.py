@@ -202,6 +202,23 @@ def _delivery(**changes: object) -> Delivery:
     return replace(d, **changes)  # type: ignore[arg-type]
 
 
+async def test_attempts_in_progress_are_abandoned_and_due_again_at_once(storage: Storage) -> None:
+    held, idle = _delivery(), _delivery(next_attempt_at="2999-01-01T00:00:00.000000+00:00")
+    async with storage.transaction() as tx:
+        await tx.add_delivery(held)
+        await tx.add_delivery(idle)
+    async with storage.transaction() as tx:
+        (claimed,) = await tx.claim_deliveries(3600.0, 10)  # held for an hour
+    async with storage.transaction() as tx:
+        (abandoned,) = await tx.abandon_attempts("stopped")
+        assert (abandoned.delivery_id, abandoned.attempts, abandoned.last_error) == (held.delivery_id, 1, "stopped")
+        assert await tx.abandon_attempts("stopped") == []  # nothing else was in progress
+    async with storage.transaction() as tx:
+        assert not await tx.settle_delivery(claimed, "delivered", now_iso(), None, now_iso())  # its attempt is over
+        (again,) = await tx.claim_deliveries(30.0, 10)  # due now, not in an hour
+    assert (again.delivery_id, again.attempts) == (held.delivery_id, 2)
+
+
 async def test_a_delivery_is_claimed_for_one_attempt_and_settled_by_it_only(storage: Storage) -> None:
     d = _delivery()
     async with storage.transaction() as tx:

@@ -370,6 +370,12 @@ class Tx(abc.ABC):
         next_attempt_at. False when another sender took the delivery meanwhile."""
 
     @abc.abstractmethod
+    async def abandon_attempts(self, last_error: str) -> list[Delivery]:
+        """End every attempt still in progress (claimed, not settled) and make its delivery due
+        now; the deliveries. Only for a process that knows no other one is sending: after a
+        crash of the only process, rather than waiting for the dead attempts' holds to lapse."""
+
+    @abc.abstractmethod
     async def next_delivery_at(self) -> str | None: ...
 
     @abc.abstractmethod

@@ -32,6 +32,7 @@ MAX_ATTEMPTS = len(RETRY_AFTER_S) + 1
 CONCURRENCY = 8
 # Deliveries are recorded in the audit log under this name.
 SENDER = Origin(identity="system:notifications")
+STOPPED = "the server stopped during the attempt"
 
 
 class Sender:
@@ -52,6 +53,16 @@ class Sender:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._client.aclose()
+
+    async def recover(self) -> None:
+        """After a crash of the only process: the attempts it had in progress are over (logged
+        as such) and their deliveries go out now, not when the dead attempts' holds lapse."""
+        async with self.rt.storage.transaction() as tx:
+            abandoned = await tx.abandon_attempts(STOPPED)
+            for d in abandoned:
+                await tx.append_audit(_entry(d, "retrying", STOPPED))
+            if abandoned:
+                tx.notify("due")
 
     def start(self, deliveries: list[Delivery]) -> None:
         for d in deliveries:

@@ -41,6 +41,8 @@ class Scheduler:
         sender.on_free = self._wake.set
 
     async def __aenter__(self) -> Scheduler:
+        if self.rt.storage.single_process:
+            await self.sender.recover()
         self.rt.storage.listen("due", lambda _: self._wake.set())
         self._task = asyncio.create_task(self._loop(), name="waypost-scheduler")
         return self

@@ -440,6 +440,12 @@ UPDATE outbox SET settled_attempts = attempts, status = %(status)s, next_attempt
 WHERE delivery_id = %(delivery_id)s AND attempts = %(attempt)s AND settled_attempts < %(attempt)s
     AND status = 'pending';
 
+-- Attempts a dead process left in progress: over, and their deliveries due at once.
+-- name: abandon_attempts
+UPDATE outbox SET settled_attempts = attempts, next_attempt_at = clock_timestamp(), last_error = %(error)s
+WHERE status = 'pending' AND settled_attempts < attempts
+RETURNING *;
+
 -- name: next_delivery_at
 SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending';
 

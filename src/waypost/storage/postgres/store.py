@@ -420,6 +420,9 @@ class PostgresTx(Tx):
         }
         return await self._count("settle_delivery", params) > 0
 
+    async def abandon_attempts(self, last_error: str) -> list[Delivery]:
+        return [rows.delivery(r, _same) for r in await self._all("abandon_attempts", {"error": last_error})]
+
     async def next_delivery_at(self) -> str | None:
         row = await self._one("next_delivery_at", {})
         return row["at"] if row else None

@@ -415,6 +415,12 @@ UPDATE outbox SET settled_attempts = attempts, status = :status, next_attempt_at
 WHERE delivery_id = :delivery_id AND attempts = :attempt AND settled_attempts < :attempt
     AND status = 'pending';
 
+-- Attempts a dead process left in progress: over, and their deliveries due at once.
+-- name: abandon_attempts
+UPDATE outbox SET settled_attempts = attempts, next_attempt_at = :now, last_error = :error
+WHERE status = 'pending' AND settled_attempts < attempts
+RETURNING *;
+
 -- name: next_delivery_at
 SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending';
 

@@ -455,6 +455,10 @@ class SqliteTx(Tx):
         }
         return self._exec("settle_delivery", params).rowcount > 0
 
+    async def abandon_attempts(self, last_error: str) -> list[Delivery]:
+        params = {"now": now_iso(), "error": last_error}
+        return [rows.delivery(r, _load) for r in self._exec("abandon_attempts", params).fetchall()]
+
     async def next_delivery_at(self) -> str | None:
         row = self._one("next_delivery_at", {})
         return row["at"] if row else None
