@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +13,7 @@ from tests.storage import factories as f
 from waypost.auth.filters import Condition
 from waypost.errors import StorageError
 from waypost.models import AuditEntry, Delivery, Origin, PendingInterrupt, Plan, Timer, now_iso
+from waypost.operations import inbox
 from waypost.storage.base import AuditFilter, InterruptFilter, Page, Storage
 
 
@@ -49,6 +51,24 @@ async def test_pending_newest_first_across_threads_with_total(storage: Storage) 
     assert page == [items[3].interrupt_id, items[2].interrupt_id] and total == 5
     oldest, _ = await _search(storage, InterruptFilter(), Page(limit=1, sort_order="asc"))
     assert oldest == [items[0].interrupt_id]
+
+
+async def test_a_total_stops_counting_past_the_cap_and_says_so(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tid = await _thread(storage)
+    await _put(storage, *(f.interrupt(tid, at=n) for n in range(5)))
+    async with storage.transaction() as tx:
+        counts = [await tx.count_interrupts(InterruptFilter(), limit=n) for n in (3, 5, 9, None)]
+    assert counts == [3, 5, 5, 5]
+    monkeypatch.setattr(inbox, "TOTAL_COUNT_CAP", 2)
+    rt = SimpleNamespace(storage=storage)
+    found, total, exact = await inbox.search(rt, InterruptFilter(), Page(limit=2))  # type: ignore[arg-type]
+    assert (len(found), total, exact) == (2, 2, False)  # more than 2 match
+    _, total, exact = await inbox.search(rt, InterruptFilter(), Page(limit=2, offset=2))  # type: ignore[arg-type]
+    assert (total, exact) == (4, False)  # counted up to the offset + the cap
+    _, total, exact = await inbox.search(rt, InterruptFilter(), Page(limit=2, offset=3))  # type: ignore[arg-type]
+    assert (total, exact) == (5, True)
 
 
 async def test_status_filters_follow_answers_supersedes_and_expiry(storage: Storage) -> None:

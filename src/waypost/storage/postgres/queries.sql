@@ -350,8 +350,9 @@ WHERE {status}
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s;
 
+-- Counting stops after count_limit matches (NULL: counts them all).
 -- name: count_interrupts
-SELECT count(*) AS total FROM interrupts i {threads}
+SELECT count(*) AS total FROM (SELECT 1 FROM interrupts i {threads}
 WHERE {status}
   AND (%(graph_id)s::text IS NULL OR i.graph_id = %(graph_id)s::text)
   AND (%(assistant_id)s::text IS NULL OR i.assistant_id = %(assistant_id)s::text)
@@ -359,7 +360,8 @@ WHERE {status}
   AND (%(interrupt_id)s::text IS NULL OR i.interrupt_id = %(interrupt_id)s::text)
   AND (%(assignee)s::text IS NULL OR i.assignees @> jsonb_build_array(%(assignee)s::text))
   AND (%(deadline_before)s::timestamptz IS NULL OR i.deadline < %(deadline_before)s::timestamptz)
-  AND (%(created_after)s::timestamptz IS NULL OR i.created_at > %(created_after)s::timestamptz);
+  AND (%(created_after)s::timestamptz IS NULL OR i.created_at > %(created_after)s::timestamptz)
+LIMIT %(count_limit)s::bigint) AS matched;
 
 -- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
 -- name: interrupt_threads

@@ -364,8 +364,9 @@ class PostgresTx(Tx):
         )
         return [rows.interrupt(r, _same) for r in found]
 
-    async def count_interrupts(self, f: InterruptFilter) -> int:
-        row = await self._one("count_interrupts", rows.interrupt_filter_params(f), parts=self._interrupt_parts(f))
+    async def count_interrupts(self, f: InterruptFilter, limit: int | None = None) -> int:
+        params = {**rows.interrupt_filter_params(f), "count_limit": limit}
+        row = await self._one("count_interrupts", params, parts=self._interrupt_parts(f))
         return int(row["total"]) if row else 0
 
     async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:

@@ -326,8 +326,9 @@ WHERE {status}
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
+-- Counting stops after count_limit matches (-1: counts them all).
 -- name: count_interrupts
-SELECT count(*) AS total FROM interrupts i {threads}
+SELECT count(*) AS total FROM (SELECT 1 FROM interrupts i {threads}
 WHERE {status}
   AND (:graph_id IS NULL OR i.graph_id = :graph_id)
   AND (:assistant_id IS NULL OR i.assistant_id = :assistant_id)
@@ -335,7 +336,8 @@ WHERE {status}
   AND (:interrupt_id IS NULL OR i.interrupt_id = :interrupt_id)
   AND (:assignee IS NULL OR EXISTS (SELECT 1 FROM json_each(i.assignees) a WHERE a.value = :assignee))
   AND (:deadline_before IS NULL OR i.deadline < :deadline_before)
-  AND (:created_after IS NULL OR i.created_at > :created_after);
+  AND (:created_after IS NULL OR i.created_at > :created_after)
+LIMIT :count_limit) AS matched;
 
 -- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
 -- name: interrupt_threads

@@ -396,8 +396,9 @@ class SqliteTx(Tx):
         found = self._exec("search_interrupts", params, interrupt_order(page, "rowid"), self._interrupt_parts(f))
         return [_interrupt(r) for r in found.fetchall()]
 
-    async def count_interrupts(self, f: InterruptFilter) -> int:
-        row = self._exec("count_interrupts", rows.interrupt_filter_params(f), None, self._interrupt_parts(f)).fetchone()
+    async def count_interrupts(self, f: InterruptFilter, limit: int | None = None) -> int:
+        params = {**rows.interrupt_filter_params(f), "count_limit": -1 if limit is None else limit}
+        row = self._exec("count_interrupts", params, None, self._interrupt_parts(f)).fetchone()
         return int(row["total"])
 
     async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
