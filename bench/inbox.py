@@ -402,22 +402,25 @@ def seed_postgres(database_url: str, seed: Seed) -> dict[str, float]:
 def _statements(dialect: str, shape: Shape) -> tuple[str, str, dict[str, Any]]:
     """The page and count statements the store runs for `shape`, as it fills them; the count
     stops where the server's does (`count_limit`)."""
+    from waypost.operations.inbox import TOTAL_COUNT_CAP
     from waypost.storage import rows
     from waypost.storage.base import InterruptFilter, Page
-    from waypost.storage.sql import INTERRUPT_STATUS, fill, interrupt_order, load_queries
+    from waypost.storage.sql import INTERRUPT_STATUS, by_deadline, deadline_orders, fill, interrupt_order, load_queries
 
     q = load_queries(dialect)
     f = InterruptFilter(status="pending", graph_id=shape.params.get("graph_id"), assignee=shape.params.get("assignee"))
     page = Page(limit=20, offset=shape.offset, sort_by=shape.params.get("sort_by"), sort_order=None)
-    parts = {"status": INTERRUPT_STATUS["pending"], "threads": ""}
-    order = interrupt_order(page, "seq" if dialect == "postgres" else "rowid")
-    listing = fill(q["search_interrupts"], order=order, **parts)
-    count = fill(q["count_interrupts"], **parts)
+    parts = {"filters": q["interrupt_filters"], "status": INTERRUPT_STATUS["pending"], "threads": ""}
+    tiebreak = "seq" if dialect == "postgres" else "rowid"
     params = {**rows.interrupt_filter_params(f), "limit": page.limit, "offset": page.offset}
-    if "count_limit" in count:  # since the total stops counting past a cap (operations/inbox.py)
-        from waypost.operations.inbox import TOTAL_COUNT_CAP
-
-        params["count_limit"] = page.offset + TOTAL_COUNT_CAP + 1
+    if by_deadline(page):
+        orders = deadline_orders(page, tiebreak, "seq" if dialect == "postgres" else "row_order")
+        listing = fill(q["search_interrupts_by_deadline"], **parts, **orders)
+        params["window"] = page.limit + page.offset
+    else:
+        listing = fill(q["search_interrupts"], order=interrupt_order(page, tiebreak), **parts)
+    count = fill(q["count_interrupts"], **parts)
+    params["count_limit"] = page.offset + TOTAL_COUNT_CAP + 1
     return listing, count, params
 
 

@@ -139,6 +139,25 @@ async def test_sort_by_deadline_puts_those_without_one_last(storage: Storage) ->
     assert desc == [late.interrupt_id, soon.interrupt_id, none.interrupt_id]
 
 
+async def test_sort_by_deadline_pages_through_both_parts_in_order(storage: Storage) -> None:
+    """Those with a deadline by deadline (ties in insertion order), then those without by when
+    they were raised, in the same direction; every page cut from that one order."""
+    tid, other = await _thread(storage), await _thread(storage)
+    later, earlier = f.interrupt(tid, at=5), f.interrupt(tid, at=4)  # no deadline, raised out of order
+    far = _planned(f.interrupt(tid, at=1), deadline=f.ts(300))
+    soon = _planned(f.interrupt(tid, at=2), deadline=f.ts(100))
+    tied = _planned(f.interrupt(tid, at=3), deadline=f.ts(100))
+    elsewhere = _planned(f.interrupt(other, at=6), deadline=f.ts(50))
+    await _put(storage, later, earlier, far, soon, tied, elsewhere)
+    mine = InterruptFilter(thread_id=tid)
+    for direction, want in (("asc", [soon, tied, far, earlier, later]), ("desc", [far, tied, soon, later, earlier])):
+        for offset in range(6):
+            page = Page(limit=2, offset=offset, sort_by="deadline", sort_order=direction)  # type: ignore[arg-type]
+            ids, total = await _search(storage, mine, page)
+            assert ids == [i.interrupt_id for i in want[offset : offset + 2]], (direction, offset)
+            assert total == 5
+
+
 async def test_a_plan_changes_only_from_the_version_read(storage: Storage) -> None:
     tid = await _thread(storage)
     item = f.interrupt(tid)
