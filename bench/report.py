@@ -707,10 +707,10 @@ def inbox_table(res: dict[str, Any]) -> list[str]:
             f"p95 {s.get('p95')} ms; answer response p50 {r.get('p50')} ms, p95 {r.get('p95')} ms; "
             f"{ans.get('errors')} errors"
         )
-    lines += ["", f"{'Inbox targets':<62}{'value':>10}{'target':>10}  result"]
+    lines += ["", f"{'Inbox targets':<70}{'value':>10}{'target':>10}  result"]
     for t in ib.get("targets") or []:
         note = f"; {t['note']}" if t.get("note") else ""
         lines.append(
-            f"{t['name']:<62}{_inbox_value(t):>10}{t['target']:>10}  {_inbox_verdict(t).upper()}  ({t['detail']}{note})"
+            f"{t['name']:<70}{_inbox_value(t):>10}{t['target']:>10}  {_inbox_verdict(t).upper()}  ({t['detail']}{note})"
         )
     return lines
