@@ -11,6 +11,8 @@ SEED_DIR = ROOT / "examples" / "seed"  # the graph every phase drives
 RESULTS_DIR = ROOT / "bench" / "results"
 # The scaled section's graphs: the seed again, and the ones its correctness checks observe.
 SCALED_CONFIG = ROOT / "bench" / "graphs" / "scaled.json"
+# The inbox section's graph (bench/graphs/inbox_graph.py), served as `review` and `triage`.
+INBOX_CONFIG = ROOT / "bench" / "graphs" / "inbox.json"
 
 
 @dataclass
@@ -45,6 +47,16 @@ class Plan:
     aegra_takeover_repeats: int = 2  # Aegra's lease is 30 s and its reaper runs every 15 s: fewer
     takeover_sleep_s: float = 4.0  # how long the killed node takes
     takeover_cap_s: float = 120.0  # give up waiting for a takeover after this long
+    # The inbox section (bench/inbox.py): threads waiting at an interrupt, seeded straight into
+    # the tables, listed by GET /interrupts; then answers timed to the resumed node's start.
+    inbox_pg_rows: int = 1_000_000
+    inbox_sqlite_rows: int = 100_000
+    inbox_warmup: int = 30  # requests before the timed ones (a third of it for the other shapes)
+    inbox_requests: int = 300  # timed requests per shape, one at a time
+    inbox_shape_cap_s: float = 60.0  # a slow shape stops after this much timed time
+    inbox_probe_repeats: int = 23  # the page and count statements on the database, per shape
+    inbox_answers: int = 200
+    inbox_answer_warmup: int = 10
 
     @classmethod
     def quick(cls) -> Plan:
@@ -67,7 +79,20 @@ class Plan:
             takeover_repeats=1,
             aegra_takeover_repeats=1,
             takeover_cap_s=90.0,
+            inbox_pg_rows=20_000,
+            inbox_sqlite_rows=5_000,
+            inbox_warmup=9,
+            inbox_requests=60,
+            inbox_shape_cap_s=20.0,
+            inbox_probe_repeats=8,
+            inbox_answers=30,
+            inbox_answer_warmup=3,
         )
+
+
+# What --only can pick: sections that stand alone (the floor and the servers' load phases do not:
+# their targets are ratios between them).
+SECTIONS = ("inbox", "scaled")
 
 
 @dataclass(frozen=True)
@@ -81,6 +106,8 @@ class Options:
     no_scaled: bool = False
     no_aegra: bool = False
     aegra_python: str | None = None
+    no_inbox: bool = False
+    only: str | None = None  # run this section alone
 
 
 def parse_args(argv: list[str] | None, description: str) -> tuple[Plan, Options]:
@@ -92,7 +119,15 @@ def parse_args(argv: list[str] | None, description: str) -> tuple[Plan, Options]
     ap.add_argument("--no-scaled", action="store_true", help="skip the scaled section (PostgreSQL + Redis, Aegra)")
     ap.add_argument("--no-aegra", action="store_true", help="skip Aegra in the scaled section")
     ap.add_argument("--aegra-python", help="Python >= 3.12 to install Aegra with (default: searched for)")
+    ap.add_argument("--no-inbox", action="store_true", help="skip the inbox section (GET /interrupts, answers)")
+    ap.add_argument(
+        "--only",
+        choices=SECTIONS,
+        help="run this section alone; its results go to latest-<section>.json/.md, not latest.*",
+    )
     args = ap.parse_args(argv)
+    if args.only == "inbox" and args.no_inbox:
+        ap.error("--only inbox and --no-inbox contradict each other")
     options = Options(
         quick=args.quick,
         no_peer=args.no_peer,
@@ -101,5 +136,7 @@ def parse_args(argv: list[str] | None, description: str) -> tuple[Plan, Options]
         no_scaled=args.no_scaled,
         no_aegra=args.no_aegra,
         aegra_python=args.aegra_python,
+        no_inbox=args.no_inbox,
+        only=args.only,
     )
     return (Plan.quick() if options.quick else Plan()), options

@@ -15,15 +15,20 @@ TARGET_WINDOW_DROP = 0.10  # last c=32 window within 10% of the first
 TARGET_MEMORY_MB = 50.0  # RSS(10,000 waiting) - RSS(100 waiting) <= 50 MB
 
 
-def write_results(res: dict[str, Any], out: Path) -> Path:
-    """Write <timestamp>.json, latest.json and latest.md into `out`; returns the first."""
+def write_results(res: dict[str, Any], out: Path, latest: str = "latest") -> Path:
+    """Write <timestamp>.json, <latest>.json and <latest>.md into `out`; returns the first."""
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(res, indent=2, default=str) + "\n"
     path = out / f"{res['meta']['timestamp']}.json"
     path.write_text(text)
-    (out / "latest.json").write_text(text)
-    (out / "latest.md").write_text(markdown(res))
+    (out / f"{latest}.json").write_text(text)
+    (out / f"{latest}.md").write_text(markdown(res))
     return path
+
+
+def _main_ran(res: dict[str, Any]) -> bool:
+    """The floor and the load phases ran (not a run of one section alone, --only)."""
+    return "floor" in res
 
 
 def get_path(d: Any, *path: Any) -> Any:
@@ -110,6 +115,15 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table(res: dict[str, Any]) -> str:
+    lines = main_table(res) if _main_ran(res) else []
+    if "scaled" in res:
+        lines += scaled_table(res)
+    if "inbox" in res:
+        lines += inbox_table(res)
+    return "\n".join(lines)
+
+
+def main_table(res: dict[str, Any]) -> list[str]:
     lines = []
     hdr = f"{'':<28}{'cycles/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'CPU ms/cyc':>12}{'errors':>8}"
     lines += ["", "In-process floor (no server, concurrency 1)", hdr]
@@ -160,14 +174,34 @@ def table(res: dict[str, Any]) -> str:
         if t["unit"] == "MB" and t["value"] is not None:
             v = f"{t['value']} MB"
         lines.append(f"{t['name']:<46}{v:>10}{t['target']:>12}  {'MET' if t['met'] else 'MISSED'}  ({t['detail']})")
-    if "scaled" in res:
-        lines += scaled_table(res)
-    return "\n".join(lines)
+    return lines
 
 
 def markdown(res: dict[str, Any]) -> str:
     """The README's tables, from one result."""
     m = res["meta"]["machine"]
+    out = [
+        f"Run `{res['meta']['timestamp']}` on {m['cpus']} cores ({m['cpu_model']}), {m['mem_total_gib']} GiB, "
+        f"Python {m['python']}; Waypost at `{(res['meta']['git']['commit'] or '?')[:10]}`"
+        + (" (src modified)" if res["meta"]["git"].get("src_dirty") else "")
+        + f"; CPU {m.get('cpu_busy_before', 0):.0%} busy just before the run"
+        + (
+            f"; the {res['meta']['only']} section alone (`--only {res['meta']['only']}`)."
+            if not _main_ran(res)
+            else "."
+        ),
+    ]
+    if _main_ran(res):
+        out += main_markdown(res)
+    if "scaled" in res:
+        out += scaled_markdown(res)
+    if "inbox" in res:
+        out += inbox_markdown(res)
+    return "\n".join(out) + "\n"
+
+
+def main_markdown(res: dict[str, Any]) -> list[str]:
+    """The floor, the load phases, memory and their targets."""
 
     def lat(r: dict[str, Any] | None, k: str) -> str:
         v = get_path(r, "latency_ms", "cycle", k)
@@ -177,10 +211,6 @@ def markdown(res: dict[str, Any]) -> str:
         return "-" if v is None else fmt.format(v)
 
     out = [
-        f"Run `{res['meta']['timestamp']}` on {m['cpus']} cores ({m['cpu_model']}), {m['mem_total_gib']} GiB, "
-        f"Python {m['python']}; Waypost at `{(res['meta']['git']['commit'] or '?')[:10]}`"
-        + (" (src modified)" if res["meta"]["git"].get("src_dirty") else "")
-        + f"; CPU {m.get('cpu_busy_before', 0):.0%} busy just before the run.",
         "",
         "| | concurrency | cycles/s | cycle p50 ms | cycle p95 ms | server CPU ms/cycle | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -219,9 +249,7 @@ def markdown(res: dict[str, Any]) -> str:
             f"{num(mem.get('rss_kb_large'), '{:,}')} kB with {mem.get('waiting_large')} "
             f"(of {mem.get('requested_large')} requested).",
         ]
-    if "scaled" in res:
-        out += scaled_markdown(res)
-    return "\n".join(out) + "\n"
+    return out
 
 
 # The scaled section's targets (bench/scaled.py), each a ratio of figures from the same run.
@@ -490,4 +518,199 @@ def scaled_table(res: dict[str, Any]) -> list[str]:
     lines += ["", f"{'Scaled targets':<52}{'value':>10}{'target':>14}  result"]
     for t in sc.get("targets") or []:
         lines.append(f"{t['name']:<52}{_value(t):>10}{t['target']:>14}  {_verdict(t).upper()}  ({t['detail']})")
+    return lines
+
+
+# The inbox section's targets (bench/inbox.py), absolute figures at a stated scale.
+TARGET_INBOX_LIST_P95_MS = 50.0  # GET /interrupts?limit=20, p95
+TARGET_INBOX_PG_ROWS = 1_000_000  # ... with this many threads waiting on PostgreSQL
+TARGET_INBOX_SQLITE_ROWS = 100_000  # ... and this many on the embedded default
+TARGET_ANSWER_P50_MS = 20.0  # answer sent -> the resumed node starting, p50, embedded
+
+_TARGET_SHAPE = "newest first (default)"
+
+
+def inbox_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inbox targets; `value` None where the part was not measured. A list measured on fewer
+    rows than the target names (--quick) is reported, never met."""
+    ib = res.get("inbox") or {}
+    t: list[dict[str, Any]] = []
+    for key, title, rows in (
+        ("postgres", "PostgreSQL + Redis", TARGET_INBOX_PG_ROWS),
+        ("sqlite", "embedded SQLite", TARGET_INBOX_SQLITE_ROWS),
+    ):
+        part = get_path(ib, "list", key) or {}
+        shape = get_path(part, "shapes", _TARGET_SHAPE) or {}
+        p95 = get_path(shape, "latency_ms", "p95")
+        seeded = part.get("rows")
+        full = isinstance(seeded, int) and seeded >= rows
+        note = "" if full or seeded is None else f"measured with {seeded:,} rows, not the target's {rows:,}"
+        if part.get("skipped") or part.get("failed"):
+            note = f"not run: {part.get('skipped') or part.get('failed')}"
+        p50, mx = get_path(shape, "latency_ms", "p50"), get_path(shape, "latency_ms", "max")
+        t.append(
+            {
+                "name": f"GET /interrupts?limit=20 p95, {title}, {rows:,} waiting",
+                "value": p95,
+                "unit": "ms",
+                "target": f"< {TARGET_INBOX_LIST_P95_MS:g} ms",
+                "detail": f"p50 {p50} ms, max {mx} ms, {get_path(shape, 'latency_ms', 'n')} requests, "
+                f"{shape.get('errors', '-')} errors",
+                "met": p95 is not None and full and not shape.get("errors") and p95 < TARGET_INBOX_LIST_P95_MS,
+                "below_scale": p95 is not None and not full,
+                "note": note,
+            }
+        )
+    ans = ib.get("answer") or {}
+    p50 = get_path(ans, "answer_to_node_start_ms", "p50")
+    t.append(
+        {
+            "name": "answer -> resumed node start p50, embedded",
+            "value": p50,
+            "unit": "ms",
+            "target": f"< {TARGET_ANSWER_P50_MS:g} ms",
+            "detail": f"p95 {get_path(ans, 'answer_to_node_start_ms', 'p95')} ms, {ans.get('answers', '-')} answers, "
+            f"{ans.get('errors', '-')} errors",
+            "met": p50 is not None and not ans.get("errors") and p50 < TARGET_ANSWER_P50_MS,
+            "note": f"not run: {ans['failed']}" if ans.get("failed") else "",
+        }
+    )
+    return t
+
+
+def _inbox_verdict(t: dict[str, Any]) -> str:
+    """As _verdict, and "below scale" for a list measured on fewer rows than its target names."""
+    return "below scale" if t.get("below_scale") else _verdict(t)
+
+
+def _inbox_value(t: dict[str, Any]) -> str:
+    return "-" if t["value"] is None else f"{t['value']:.1f} ms"
+
+
+def _total(r: dict[str, Any]) -> str:
+    """The total a shape's responses gave: the number, or "> n" where counting stopped."""
+    total = r.get("total")
+    if not isinstance(total, int):
+        return "-"
+    return f"{total:,}" if r.get("total_exact") is not False else f"> {total:,}"
+
+
+def _db_ms(probe: dict[str, Any] | None, what: str) -> str:
+    v = get_path(probe, f"{what}_ms", "median")
+    return "-" if v is None else f"{v:.1f}"
+
+
+def inbox_markdown(res: dict[str, Any]) -> list[str]:
+    ib = res.get("inbox") or {}
+    out = ["", "### Inbox: GET /interrupts at scale, and answers", ""]
+    if ib.get("skipped"):
+        return [*out, f"Not run: {ib['skipped']}."]
+    plan = get_path(res, "meta", "plan") or {}
+    out += [
+        "Threads waiting at an interrupt of the bench's review graph (bench/graphs/inbox_graph.py), seeded "
+        "straight into Waypost's tables after `waypost migrate` (PostgreSQL: `INSERT ... SELECT generate_series`, "
+        "then VACUUM ANALYZE; SQLite: one transaction): raised over 90 days, a fifth on a second graph "
+        "(`triage`), seven in ten with assignees, a quarter with a deadline ahead (and its timers). A fresh "
+        f"server, then per shape a warm-up and up to {plan.get('inbox_requests')} requests one at a time from "
+        "httpx; every response checked (200, 20 items, the order, the `total`: exact, or marked inexact and "
+        'below the true count). "page" and "count" are the two statements behind one request, run on the '
+        'database alone (median); "count all" counts every match, as the total did before it stopped '
+        "counting past offset + 10,000.",
+        "",
+        "| database | waiting | query | requests | p50 ms | p95 ms | max ms | errors | total "
+        "| page ms (db) | count ms (db) | count all ms (db) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in ("postgres", "sqlite"):
+        part = get_path(ib, "list", key) or {}
+        if part.get("skipped") or part.get("failed"):
+            out.append(
+                f"| {key} | {part.get('rows', '-')} | not run: {part.get('skipped') or part.get('failed')} |||||||||"
+            )
+            continue
+        for name, r in (part.get("shapes") or {}).items():
+            lat = r.get("latency_ms") or {}
+            probe = get_path(part, "database_probe", name)
+            query = "&".join(f"{k}={v}" for k, v in r["query"].items())
+            capped = " (capped)" if r.get("capped") else ""
+            out.append(
+                f"| {part['database']} | {part['rows']:,} | {name}: `{query}` | {lat.get('n')}{capped} "
+                f"| {lat.get('p50', '-')} | {lat.get('p95', '-')} | {lat.get('max', '-')} | {r['errors']} "
+                f"| {_total(r)} | {_db_ms(probe, 'list')} | {_db_ms(probe, 'count')} | {_db_ms(probe, 'count_all')} |"
+            )
+    ans = ib.get("answer") or {}
+    if ans.get("failed"):
+        out += ["", f"Answers: not run: {ans['failed']}."]
+    elif ans:
+        out += [
+            "",
+            f"Answers, embedded default, a fresh server: {ans['answers']} threads (after {ans['warmup']} warm-up) "
+            "each waiting at the interrupt, answered one at a time with `POST /interrupts/{id}/answer`; the resumed "
+            "node writes time.time() on its first line into the state, read after the run by `join`.",
+            "",
+            "| | answers | p50 ms | p95 ms | max ms |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for key, title in (
+            ("answer_to_node_start_ms", "answer sent -> resumed node starts"),
+            ("answer_response_ms", "the answer request's response"),
+            ("answer_to_run_end_ms", "answer sent -> run ended (join returned)"),
+        ):
+            v = ans.get(key) or {}
+            out.append(
+                f"| {title} | {v.get('n', 0)} | {v.get('p50', '-')} | {v.get('p95', '-')} | {v.get('max', '-')} |"
+            )
+        if ans.get("errors"):
+            out.append(f"\n{ans['errors']} errors, e.g. `{(ans.get('error_samples') or [''])[0][:160]}`.")
+    targets_ = ib.get("targets") or []
+    if targets_:
+        out += ["", "| inbox target | measured | target | result |", "|---|---:|---:|---|"]
+        for t in targets_:
+            note = f" {t['note']}." if t.get("note") else ""
+            verdict = _inbox_verdict(t)
+            out.append(
+                f"| {t['name']} ({t['detail']}){note} | {_inbox_value(t)} | {t['target']} "
+                f"| {verdict if verdict != 'missed' else '**missed**'} |"
+            )
+    return out
+
+
+def inbox_table(res: dict[str, Any]) -> list[str]:
+    ib = res.get("inbox") or {}
+    if ib.get("skipped"):
+        return ["", f"Inbox section: not run ({ib['skipped']})"]
+    lines = ["", "Inbox: GET /interrupts (sequential requests; page/count: the two statements on the database)"]
+    lines.append(
+        f"{'':<10}{'waiting':>10}  {'query':<24}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'err':>5}"
+        f"{'total':>14}{'page db':>9}{'count db':>9}{'all db':>9}"
+    )
+    for key in ("postgres", "sqlite"):
+        part = get_path(ib, "list", key) or {}
+        if part.get("skipped") or part.get("failed"):
+            lines.append(f"{key:<10}  not run: {(part.get('skipped') or part.get('failed'))[:100]}")
+            continue
+        for name, r in (part.get("shapes") or {}).items():
+            lat = r.get("latency_ms") or {}
+            probe = get_path(part, "database_probe", name)
+            lines.append(
+                f"{key:<10}{part['rows']:>10,}  {name[:24]:<24}{lat.get('n', 0):>5}{lat.get('p50', '-')!s:>9}"
+                f"{lat.get('p95', '-')!s:>9}{lat.get('max', '-')!s:>9}{r['errors']:>5}{_total(r):>14}"
+                f"{_db_ms(probe, 'list'):>9}{_db_ms(probe, 'count'):>9}{_db_ms(probe, 'count_all'):>9}"
+            )
+    ans = ib.get("answer") or {}
+    if ans.get("failed"):
+        lines.append(f"answers: not run ({ans['failed'][:100]})")
+    elif ans:
+        s, r = ans.get("answer_to_node_start_ms") or {}, ans.get("answer_response_ms") or {}
+        lines.append(
+            f"answers (embedded, {ans.get('answers')}): answer -> node start p50 {s.get('p50')} ms, "
+            f"p95 {s.get('p95')} ms; answer response p50 {r.get('p50')} ms, p95 {r.get('p95')} ms; "
+            f"{ans.get('errors')} errors"
+        )
+    lines += ["", f"{'Inbox targets':<70}{'value':>10}{'target':>10}  result"]
+    for t in ib.get("targets") or []:
+        note = f"; {t['note']}" if t.get("note") else ""
+        lines.append(
+            f"{t['name']:<70}{_inbox_value(t):>10}{t['target']:>10}  {_inbox_verdict(t).upper()}  ({t['detail']}{note})"
+        )
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +13,7 @@ from tests.storage import factories as f
 from waypost.auth.filters import Condition
 from waypost.errors import StorageError
 from waypost.models import AuditEntry, Delivery, Origin, PendingInterrupt, Plan, Timer, now_iso
+from waypost.operations import inbox
 from waypost.storage.base import AuditFilter, InterruptFilter, Page, Storage
 
 
@@ -49,6 +51,24 @@ async def test_pending_newest_first_across_threads_with_total(storage: Storage) 
     assert page == [items[3].interrupt_id, items[2].interrupt_id] and total == 5
     oldest, _ = await _search(storage, InterruptFilter(), Page(limit=1, sort_order="asc"))
     assert oldest == [items[0].interrupt_id]
+
+
+async def test_a_total_stops_counting_past_the_cap_and_says_so(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tid = await _thread(storage)
+    await _put(storage, *(f.interrupt(tid, at=n) for n in range(5)))
+    async with storage.transaction() as tx:
+        counts = [await tx.count_interrupts(InterruptFilter(), limit=n) for n in (3, 5, 9, None)]
+    assert counts == [3, 5, 5, 5]
+    monkeypatch.setattr(inbox, "TOTAL_COUNT_CAP", 2)
+    rt = SimpleNamespace(storage=storage)
+    found, total, exact = await inbox.search(rt, InterruptFilter(), Page(limit=2))  # type: ignore[arg-type]
+    assert (len(found), total, exact) == (2, 2, False)  # more than 2 match
+    _, total, exact = await inbox.search(rt, InterruptFilter(), Page(limit=2, offset=2))  # type: ignore[arg-type]
+    assert (total, exact) == (4, False)  # counted up to the offset + the cap
+    _, total, exact = await inbox.search(rt, InterruptFilter(), Page(limit=2, offset=3))  # type: ignore[arg-type]
+    assert (total, exact) == (5, True)
 
 
 async def test_status_filters_follow_answers_supersedes_and_expiry(storage: Storage) -> None:
@@ -117,6 +137,25 @@ async def test_sort_by_deadline_puts_those_without_one_last(storage: Storage) ->
     assert asc == [soon.interrupt_id, late.interrupt_id, none.interrupt_id]
     desc, _ = await _search(storage, InterruptFilter(), Page(limit=10, sort_by="deadline", sort_order="desc"))
     assert desc == [late.interrupt_id, soon.interrupt_id, none.interrupt_id]
+
+
+async def test_sort_by_deadline_pages_through_both_parts_in_order(storage: Storage) -> None:
+    """Those with a deadline by deadline (ties in insertion order), then those without by when
+    they were raised, in the same direction; every page cut from that one order."""
+    tid, other = await _thread(storage), await _thread(storage)
+    later, earlier = f.interrupt(tid, at=5), f.interrupt(tid, at=4)  # no deadline, raised out of order
+    far = _planned(f.interrupt(tid, at=1), deadline=f.ts(300))
+    soon = _planned(f.interrupt(tid, at=2), deadline=f.ts(100))
+    tied = _planned(f.interrupt(tid, at=3), deadline=f.ts(100))
+    elsewhere = _planned(f.interrupt(other, at=6), deadline=f.ts(50))
+    await _put(storage, later, earlier, far, soon, tied, elsewhere)
+    mine = InterruptFilter(thread_id=tid)
+    for direction, want in (("asc", [soon, tied, far, earlier, later]), ("desc", [far, tied, soon, later, earlier])):
+        for offset in range(6):
+            page = Page(limit=2, offset=offset, sort_by="deadline", sort_order=direction)  # type: ignore[arg-type]
+            ids, total = await _search(storage, mine, page)
+            assert ids == [i.interrupt_id for i in want[offset : offset + 2]], (direction, offset)
+            assert total == 5
 
 
 async def test_a_plan_changes_only_from_the_version_read(storage: Storage) -> None:

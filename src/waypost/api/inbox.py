@@ -95,7 +95,12 @@ async def list_interrupts(
     offset: OffsetQuery = 0,
 ) -> Response:
     """Interrupts across threads, newest first unless sorted otherwise (by deadline: soonest
-    first, those without one last). Pending ones by default."""
+    first, those without one last). Pending ones by default.
+
+    `total` counts the matches exactly while there are at most `offset` + 10,000 of them
+    (`total_exact` true). Past that, counting stops: `total_exact` is false, `total` is
+    `offset` + 10,000, and more than that many match (the X-Pagination-Total header carries the
+    same number, with X-Pagination-Total-Exact: false)."""
     wanted = _metadata(metadata)
     access = await authorize(
         request, "threads", "search", {"metadata": dict(wanted or {}), "status": None, "limit": limit, "offset": offset}
@@ -112,9 +117,18 @@ async def list_interrupts(
         conditions=access.conditions,
     )
     page = Page(limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order)
-    found, total = await inbox.search(runtime(request), f, page)
-    body = {"interrupts": [i.resource() for i in found], "total": total, "limit": limit, "offset": offset}
-    return json_response(body, headers=page_headers(total, offset, len(found)))
+    found, total, exact = await inbox.search(runtime(request), f, page)
+    body = {
+        "interrupts": [i.resource() for i in found],
+        "total": total,
+        "total_exact": exact,
+        "limit": limit,
+        "offset": offset,
+    }
+    headers = page_headers(total, offset, len(found))
+    if not exact:
+        headers["X-Pagination-Total-Exact"] = "false"
+    return json_response(body, headers=headers)
 
 
 @router.get("/interrupts/{interrupt_id}")

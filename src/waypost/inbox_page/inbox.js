@@ -18,7 +18,7 @@ const state = {
   credentials: readCredentials(),
   filters: { status: "pending", graph_id: "", assignee: "", metadata: "", sort: "created_at:desc" },
   offset: 0,
-  page: { interrupts: [], total: 0 },
+  page: { interrupts: [], total: 0, totalExact: true },
   pageSignature: "",
   selected: null, // {threadId, interruptId} of the interrupt shown in the detail pane
   listToken: 0, // answers to superseded requests are dropped: only the latest one renders
@@ -272,7 +272,7 @@ async function signIn(event) {
 
 function signOut() {
   saveCredentials(null);
-  state.page = { interrupts: [], total: 0 };
+  state.page = { interrupts: [], total: 0, totalExact: true };
   state.pageSignature = "";
   $("#items").replaceChildren();
   // what the last person saw is not left behind in the page for the next one
@@ -362,7 +362,7 @@ function itemRow(item) {
 }
 
 function renderList() {
-  const { interrupts, total } = state.page;
+  const { interrupts, total, totalExact } = state.page;
   const list = $("#items");
   // a refresh must not throw the keyboard user's focus away
   const focused = document.activeElement?.closest?.("#items a")?.getAttribute("href");
@@ -371,7 +371,9 @@ function renderList() {
   const status = state.filters.status;
   const what = status === "any" ? "interrupts" : `${status} interrupts`;
   $("#list-status").textContent =
-    total === 0 ? `No ${what} match.` : `${state.offset + 1}–${state.offset + interrupts.length} of ${total} ${what}`;
+    total === 0
+      ? `No ${what} match.`
+      : `${state.offset + 1}–${state.offset + interrupts.length} of ${totalExact ? "" : "more than "}${total} ${what}`;
   $("#prev").disabled = state.offset === 0;
   $("#next").disabled = state.offset + interrupts.length >= total;
   addGraphs(interrupts.map((i) => i.graph_id));
@@ -413,7 +415,11 @@ async function loadList() {
     $("#filters-error").textContent = "";
     const signature = JSON.stringify([state.filters, state.offset, page]);
     if (signature !== state.pageSignature) {
-      state.page = { interrupts: Array.isArray(page?.interrupts) ? page.interrupts : [], total: page?.total ?? 0 };
+      state.page = {
+        interrupts: Array.isArray(page?.interrupts) ? page.interrupts : [],
+        total: page?.total ?? 0,
+        totalExact: page?.total_exact !== false,
+      };
       state.pageSignature = signature;
       renderList();
     }

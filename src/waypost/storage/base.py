@@ -320,7 +320,9 @@ class Tx(abc.ABC):
         """A page of interrupts, by `created_at` (default) or `deadline` (none last)."""
 
     @abc.abstractmethod
-    async def count_interrupts(self, f: InterruptFilter) -> int: ...
+    async def count_interrupts(self, f: InterruptFilter, limit: int | None = None) -> int:
+        """How many interrupts match, counting no further than `limit` (every one when None):
+        a count equal to `limit` means at least that many."""
 
     @abc.abstractmethod
     async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:

@@ -24,7 +24,6 @@ INTERRUPT_STATUS = {
     "superseded": "i.superseded_by IS NOT NULL AND i.answered_by_run IS NULL AND i.expired_at IS NULL",
     None: "TRUE",
 }
-INTERRUPT_SORT = {"created_at", "deadline"}
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
@@ -50,14 +49,29 @@ def order_by(page: Page, allowed: set[str], default: str, tiebreak: str) -> str:
     return f"{column} {direction}, {tiebreak} {direction}"
 
 
+def by_deadline(page: Page) -> bool:
+    """The page is sorted by deadline: the store reads it with search_interrupts_by_deadline."""
+    return page.sort_by == "deadline"
+
+
 def interrupt_order(page: Page, tiebreak: str) -> str:
-    """Interrupts by created_at (newest first unless asked) or by deadline (soonest first
-    unless asked; those without one last, whichever the direction)."""
-    column = page.sort_by if page.sort_by in INTERRUPT_SORT else "created_at"
-    default = "asc" if column == "deadline" else "desc"
-    direction = "ASC" if (page.sort_order or default).lower() == "asc" else "DESC"
-    nulls = "i.deadline IS NULL, " if column == "deadline" else ""
-    return f"{nulls}i.{column} {direction}, i.{tiebreak} {direction}"
+    """Interrupts by created_at, newest first unless asked (for search_interrupts)."""
+    direction = "ASC" if (page.sort_order or "desc").lower() == "asc" else "DESC"
+    return f"i.created_at {direction}, i.{tiebreak} {direction}"
+
+
+def deadline_orders(page: Page, tiebreak: str, merged_tiebreak: str) -> dict[str, str]:
+    """The orders of search_interrupts_by_deadline: soonest deadline first unless asked, ties
+    in insertion order (`tiebreak`); those without a deadline last, whichever the direction,
+    by created_at in the same direction. `merged_tiebreak` names the insertion order in the
+    merged rows (SQLite's rowid does not pass through a subquery)."""
+    d = "ASC" if (page.sort_order or "asc").lower() == "asc" else "DESC"
+    return {
+        "dated": f"i.deadline {d}, i.{tiebreak} {d}",
+        "undated": f"i.created_at {d}, i.{tiebreak} {d}",
+        "order": f"i.deadline IS NULL, i.deadline {d}, CASE WHEN i.deadline IS NULL THEN i.created_at END {d}, "
+        f"i.{merged_tiebreak} {d}",
+    }
 
 
 def fill(sql: str, **parts: str) -> str:

@@ -341,10 +341,39 @@ FROM run_saved_writes WHERE run_id = %(run_id)s AND thread_id = %(thread_id)s;
 
 -- The inbox. {status} is one of the fixed conditions in sql.INTERRUPT_STATUS (spelled as the
 -- partial indexes are, so the pending list is read from its index); {threads} joins the
--- threads when a filter looks at their metadata (the fragment interrupt_threads), else is empty.
+-- threads when a filter looks at their metadata (the fragment interrupt_threads), else is empty;
+-- {filters} is the fragment interrupt_filters.
 -- name: search_interrupts
 SELECT i.* FROM interrupts i {threads}
-WHERE {status}
+WHERE {status} {filters}
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- By deadline, those without one last: two parts, each read in the order of an index (pending
+-- ones with a deadline by interrupts_pending_deadline, those without by interrupts_pending,
+-- oldest first), each cut to the first limit + offset rows (window), then merged. One ORDER BY
+-- over all of them would sort every pending interrupt for each page.
+-- name: search_interrupts_by_deadline
+SELECT * FROM (
+    SELECT * FROM (SELECT i.* FROM interrupts i {threads}
+                   WHERE {status} AND i.deadline IS NOT NULL {filters}
+                   ORDER BY {dated} LIMIT %(window)s) AS dated
+    UNION ALL
+    SELECT * FROM (SELECT i.* FROM interrupts i {threads}
+                   WHERE {status} AND i.deadline IS NULL {filters}
+                   ORDER BY {undated} LIMIT %(window)s) AS undated
+) AS i
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- Counting stops after count_limit matches (NULL: counts them all).
+-- name: count_interrupts
+SELECT count(*) AS total FROM (SELECT 1 FROM interrupts i {threads}
+WHERE {status} {filters}
+LIMIT %(count_limit)s::bigint) AS matched;
+
+-- The filters every interrupt search applies (after its status condition).
+-- name: interrupt_filters
   AND (%(graph_id)s::text IS NULL OR i.graph_id = %(graph_id)s::text)
   AND (%(assistant_id)s::text IS NULL OR i.assistant_id = %(assistant_id)s::text)
   AND (%(thread_id)s::text IS NULL OR i.thread_id = %(thread_id)s::text)
@@ -352,19 +381,6 @@ WHERE {status}
   AND (%(assignee)s::text IS NULL OR i.assignees @> jsonb_build_array(%(assignee)s::text))
   AND (%(deadline_before)s::timestamptz IS NULL OR i.deadline < %(deadline_before)s::timestamptz)
   AND (%(created_after)s::timestamptz IS NULL OR i.created_at > %(created_after)s::timestamptz)
-ORDER BY {order}
-LIMIT %(limit)s OFFSET %(offset)s;
-
--- name: count_interrupts
-SELECT count(*) AS total FROM interrupts i {threads}
-WHERE {status}
-  AND (%(graph_id)s::text IS NULL OR i.graph_id = %(graph_id)s::text)
-  AND (%(assistant_id)s::text IS NULL OR i.assistant_id = %(assistant_id)s::text)
-  AND (%(thread_id)s::text IS NULL OR i.thread_id = %(thread_id)s::text)
-  AND (%(interrupt_id)s::text IS NULL OR i.interrupt_id = %(interrupt_id)s::text)
-  AND (%(assignee)s::text IS NULL OR i.assignees @> jsonb_build_array(%(assignee)s::text))
-  AND (%(deadline_before)s::timestamptz IS NULL OR i.deadline < %(deadline_before)s::timestamptz)
-  AND (%(created_after)s::timestamptz IS NULL OR i.created_at > %(created_after)s::timestamptz);
 
 -- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
 -- name: interrupt_threads

@@ -45,6 +45,8 @@ from waypost.storage.sql import (
     INTERRUPT_STATUS,
     TAKEOVER_LEASE_S,
     THREAD_SORT,
+    by_deadline,
+    deadline_orders,
     fill,
     interrupt_order,
     load_queries,
@@ -356,19 +358,27 @@ class PostgresTx(Tx):
     # the inbox
     def _interrupt_parts(self, f: InterruptFilter) -> dict[str, str]:
         return {
+            "filters": self._q["interrupt_filters"],
             "status": INTERRUPT_STATUS[f.status],
             "threads": self._q["interrupt_threads"] if f.needs_threads else "",
         }
 
     async def search_interrupts(self, f: InterruptFilter, page: Page) -> list[PendingInterrupt]:
         params = {**rows.interrupt_filter_params(f), "limit": page.limit, "offset": page.offset}
-        found = await self._all(
-            "search_interrupts", params, order=interrupt_order(page, "seq"), parts=self._interrupt_parts(f)
-        )
+        if by_deadline(page):
+            parts = {**self._interrupt_parts(f), **deadline_orders(page, "seq", "seq")}
+            found = await self._all(
+                "search_interrupts_by_deadline", {**params, "window": page.limit + page.offset}, parts=parts
+            )
+        else:
+            found = await self._all(
+                "search_interrupts", params, order=interrupt_order(page, "seq"), parts=self._interrupt_parts(f)
+            )
         return [rows.interrupt(r, _same) for r in found]
 
-    async def count_interrupts(self, f: InterruptFilter) -> int:
-        row = await self._one("count_interrupts", rows.interrupt_filter_params(f), parts=self._interrupt_parts(f))
+    async def count_interrupts(self, f: InterruptFilter, limit: int | None = None) -> int:
+        params = {**rows.interrupt_filter_params(f), "count_limit": limit}
+        row = await self._one("count_interrupts", params, parts=self._interrupt_parts(f))
         return int(row["total"]) if row else 0
 
     async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:

@@ -317,10 +317,39 @@ FROM run_saved_writes WHERE run_id = :run_id;
 
 -- The inbox. {status} is one of the fixed conditions in sql.INTERRUPT_STATUS (spelled as the
 -- partial indexes are, so the pending list is read from its index); {threads} joins the
--- threads when a filter looks at their metadata (the fragment interrupt_threads), else is empty.
+-- threads when a filter looks at their metadata (the fragment interrupt_threads), else is empty;
+-- {filters} is the fragment interrupt_filters.
 -- name: search_interrupts
 SELECT i.* FROM interrupts i {threads}
-WHERE {status}
+WHERE {status} {filters}
+ORDER BY {order}
+LIMIT :limit OFFSET :offset;
+
+-- By deadline, those without one last: two parts, each read in the order of an index (pending
+-- ones with a deadline by interrupts_pending_deadline, those without by interrupts_pending,
+-- oldest first), each cut to the first limit + offset rows (window), then merged. One ORDER BY
+-- over all of them would sort every pending interrupt for each page.
+-- name: search_interrupts_by_deadline
+SELECT * FROM (
+    SELECT * FROM (SELECT i.*, i.rowid AS row_order FROM interrupts i {threads}
+                   WHERE {status} AND i.deadline IS NOT NULL {filters}
+                   ORDER BY {dated} LIMIT :window) AS dated
+    UNION ALL
+    SELECT * FROM (SELECT i.*, i.rowid AS row_order FROM interrupts i {threads}
+                   WHERE {status} AND i.deadline IS NULL {filters}
+                   ORDER BY {undated} LIMIT :window) AS undated
+) AS i
+ORDER BY {order}
+LIMIT :limit OFFSET :offset;
+
+-- Counting stops after count_limit matches (-1: counts them all).
+-- name: count_interrupts
+SELECT count(*) AS total FROM (SELECT 1 FROM interrupts i {threads}
+WHERE {status} {filters}
+LIMIT :count_limit) AS matched;
+
+-- The filters every interrupt search applies (after its status condition).
+-- name: interrupt_filters
   AND (:graph_id IS NULL OR i.graph_id = :graph_id)
   AND (:assistant_id IS NULL OR i.assistant_id = :assistant_id)
   AND (:thread_id IS NULL OR i.thread_id = :thread_id)
@@ -328,19 +357,6 @@ WHERE {status}
   AND (:assignee IS NULL OR EXISTS (SELECT 1 FROM json_each(i.assignees) a WHERE a.value = :assignee))
   AND (:deadline_before IS NULL OR i.deadline < :deadline_before)
   AND (:created_after IS NULL OR i.created_at > :created_after)
-ORDER BY {order}
-LIMIT :limit OFFSET :offset;
-
--- name: count_interrupts
-SELECT count(*) AS total FROM interrupts i {threads}
-WHERE {status}
-  AND (:graph_id IS NULL OR i.graph_id = :graph_id)
-  AND (:assistant_id IS NULL OR i.assistant_id = :assistant_id)
-  AND (:thread_id IS NULL OR i.thread_id = :thread_id)
-  AND (:interrupt_id IS NULL OR i.interrupt_id = :interrupt_id)
-  AND (:assignee IS NULL OR EXISTS (SELECT 1 FROM json_each(i.assignees) a WHERE a.value = :assignee))
-  AND (:deadline_before IS NULL OR i.deadline < :deadline_before)
-  AND (:created_after IS NULL OR i.created_at > :created_after);
 
 -- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
 -- name: interrupt_threads

@@ -58,6 +58,8 @@ from waypost.storage.sql import (
     INTERRUPT_STATUS,
     TAKEOVER_LEASE_S,
     THREAD_SORT,
+    by_deadline,
+    deadline_orders,
     fill,
     interrupt_order,
     load_migrations,
@@ -389,17 +391,24 @@ class SqliteTx(Tx):
     # the inbox
     def _interrupt_parts(self, f: InterruptFilter) -> dict[str, str]:
         return {
+            "filters": self._q["interrupt_filters"],
             "status": INTERRUPT_STATUS[f.status],
             "threads": self._q["interrupt_threads"] if f.needs_threads else "",
         }
 
     async def search_interrupts(self, f: InterruptFilter, page: Page) -> list[PendingInterrupt]:
         params = {**rows.interrupt_filter_params(f), "limit": page.limit, "offset": page.offset}
-        found = self._exec("search_interrupts", params, interrupt_order(page, "rowid"), self._interrupt_parts(f))
+        if by_deadline(page):
+            parts = {**self._interrupt_parts(f), **deadline_orders(page, "rowid", "row_order")}
+            params["window"] = page.limit + page.offset
+            found = self._exec("search_interrupts_by_deadline", params, None, parts)
+        else:
+            found = self._exec("search_interrupts", params, interrupt_order(page, "rowid"), self._interrupt_parts(f))
         return [_interrupt(r) for r in found.fetchall()]
 
-    async def count_interrupts(self, f: InterruptFilter) -> int:
-        row = self._exec("count_interrupts", rows.interrupt_filter_params(f), None, self._interrupt_parts(f)).fetchone()
+    async def count_interrupts(self, f: InterruptFilter, limit: int | None = None) -> int:
+        params = {**rows.interrupt_filter_params(f), "count_limit": -1 if limit is None else limit}
+        row = self._exec("count_interrupts", params, None, self._interrupt_parts(f)).fetchone()
         return int(row["total"])
 
     async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
