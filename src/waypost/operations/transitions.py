@@ -52,10 +52,9 @@ async def settle_thread(tx: Tx, thread_id: str, now: str) -> None:
     )
 
 
-async def mark_busy(tx: Tx, thread: Thread, now: str) -> None:
-    """A run was queued: the thread is busy, and lists only the interrupts still waiting
-    (not those the run claimed or made moot)."""
-    pending = [i for i in await tx.thread_interrupts(thread.thread_id) if i.pending]
+async def mark_busy(tx: Tx, thread: Thread, pending: list[PendingInterrupt], now: str) -> None:
+    """A run was queued: the thread is busy, and lists only `pending`, the interrupts still
+    waiting (not those the run claimed or made moot), as the caller's transaction left them."""
     await tx.record_thread_state(
         thread.thread_id,
         ThreadState(
