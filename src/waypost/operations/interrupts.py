@@ -69,10 +69,10 @@ def _not_pending(item: PendingInterrupt) -> WaypostError:
 
 async def claim_answers(
     tx: Tx, thread_id: str, resume: Any, run_id: str, graph_id: str, now: str, answered_by: str
-) -> tuple[dict[str, Any], list[PendingInterrupt]]:
+) -> tuple[dict[str, Any], list[PendingInterrupt], list[PendingInterrupt]]:
     """Validate `resume` against the thread's pending interrupts, claim them for run_id (in
     the name of `answered_by`) and return the answers as {interrupt_id: value} (the form the
-    run resumes the graph with), with the interrupts claimed."""
+    run resumes the graph with), the interrupts claimed, and those still pending after."""
     known = await tx.thread_interrupts(thread_id)
     by_id = {i.interrupt_id: i for i in known}
     pending = [i for i in known if i.pending]
@@ -112,7 +112,7 @@ async def claim_answers(
         first = next(iter(answers))
         raise about(Conflict(f"interrupt {first} already answered"), first)
     items = [replace(by_id[i], answered_by_run=run_id, answered_at=now, answered_by=answered_by) for i in answers]
-    return answers, items
+    return answers, items, [i for i in pending if i.interrupt_id not in answers]
 
 
 async def reconcile(

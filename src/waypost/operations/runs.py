@@ -198,7 +198,7 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, assistant: Assis
             stopped.append((other, await stop_run(tx, other, action, created)))
     if _is_resume(p):
         who = req.who
-        answers, items = await claim_answers(
+        answers, items, pending = await claim_answers(
             tx, tid, p["command"]["resume"], run.run_id, assistant.graph_id, created, who.identity
         )
         run = run.replace(answers=answers)
@@ -209,8 +209,9 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, assistant: Assis
         # Anything but an answer moves the thread on from what was pending; provisional
         # until this run ends (see interrupts.reconcile).
         await tx.supersede_interrupts(tid, run.run_id)
+        pending = []  # every one that was pending is superseded now
     await tx.insert_run(run)
-    await mark_busy(tx, thread, created)
+    await mark_busy(tx, thread, pending, created)
     tx.notify("work")
     if run.available_at > created:
         tx.notify("due")  # the scheduler wakes the workers when it is due

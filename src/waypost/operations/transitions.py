@@ -52,10 +52,9 @@ async def settle_thread(tx: Tx, thread_id: str, now: str) -> None:
     )
 
 
-async def mark_busy(tx: Tx, thread: Thread, now: str) -> None:
-    """A run was queued: the thread is busy, and lists only the interrupts still waiting
-    (not those the run claimed or made moot)."""
-    pending = [i for i in await tx.thread_interrupts(thread.thread_id) if i.pending]
+async def mark_busy(tx: Tx, thread: Thread, pending: list[PendingInterrupt], now: str) -> None:
+    """A run was queued: the thread is busy, and lists only `pending`, the interrupts still
+    waiting (not those the run claimed or made moot), as the caller's transaction left them."""
     await tx.record_thread_state(
         thread.thread_id,
         ThreadState(
@@ -95,6 +94,10 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     """Record a held run's end, with its thread's state, in one transaction. Applies only
     for the attempt that holds the run; False when it no longer does (its lease expired and
     another worker took over, or the run was deleted), and then nothing is written."""
+    # The thread's row first, as queueing a run and a state update take it: the reads below
+    # then run after any transaction that queued a run on it has committed, and see that run.
+    thread = await tx.get_thread(run.thread_id, for_update=True)
+    # Each of these also forgets what claim_runs saved for the run's rollback.
     if end.rolled_back:
         applied = await tx.drop_held_run(run.run_id, run.attempt)
     elif end.status == "interrupted":
@@ -104,9 +107,6 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     if not applied:
         return False
     tx.notify("run_ended", run.run_id)
-    if run.continues_checkpoint:  # only such runs saved writes when claimed
-        await tx.discard_saved_writes(run.run_id)
-    thread = await tx.get_thread(run.thread_id, for_update=True)
     if thread is None:
         tx.notify("work")  # whatever was queued behind it: let the workers look
         return True

@@ -243,7 +243,9 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
         """running -> status, only by the holding attempt and only if no cancel was asked
-        meanwhile. False: not applied (the lease was lost, or a cancel landed first)."""
+        meanwhile. False: not applied (the lease was lost, or a cancel landed first). When it
+        applies, what claim_runs saved for the run's rollback is forgotten with it (as by
+        discard_saved_writes); so do end_cancelled_run and drop_held_run."""
 
     @abc.abstractmethod
     async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
@@ -312,7 +314,8 @@ class Tx(abc.ABC):
 
     @abc.abstractmethod
     async def discard_saved_writes(self, run_id: str) -> None:
-        """Forget what claim_runs saved for a rollback (the run has ended)."""
+        """Forget what claim_runs saved for a rollback (the run has ended; ending a held run
+        does this already)."""
 
     # the inbox
     @abc.abstractmethod

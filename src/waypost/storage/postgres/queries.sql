@@ -228,19 +228,36 @@ UPDATE runs SET lease_until = clock_timestamp() + make_interval(secs => %(lease_
 WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND lease_owner = %(worker)s
 RETURNING cancel_action;
 
+-- A held run's end: one statement that applies only for the holding attempt and, when it
+-- does, forgets what claim_runs saved for the run's rollback (a run that ended keeps its work).
 -- A cancel asked before the end is recorded wins: the holder then ends the run as asked.
 -- name: finish_run
+WITH ended AS (
 UPDATE runs SET status = %(status)s, output = %(output)s::json, updated_at = %(now)s::timestamptz,
     lease_owner = NULL, lease_until = NULL
-WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND cancel_action IS NULL;
+WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND cancel_action IS NULL
+RETURNING run_id),
+saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
+saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
+SELECT run_id FROM ended;
 
 -- name: end_cancelled_run
+WITH ended AS (
 UPDATE runs SET status = 'interrupted', output = %(output)s::json, updated_at = %(now)s::timestamptz,
     lease_owner = NULL, lease_until = NULL
-WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running';
+WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running'
+RETURNING run_id),
+saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
+saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
+SELECT run_id FROM ended;
 
 -- name: drop_held_run
-DELETE FROM runs WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running';
+WITH ended AS (
+DELETE FROM runs WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running'
+RETURNING run_id),
+saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
+saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
+SELECT run_id FROM ended;
 
 -- A run with a cancel pending is not handed back: its holder ends it as asked.
 -- name: release_run

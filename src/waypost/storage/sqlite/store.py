@@ -321,14 +321,21 @@ class SqliteTx(Tx):
 
     async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
         params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
-        return self._exec("finish_run", params).rowcount > 0
+        return self._ended(run_id, self._exec("finish_run", params).rowcount > 0)
 
     async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
         params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
-        return self._exec("end_cancelled_run", params).rowcount > 0
+        return self._ended(run_id, self._exec("end_cancelled_run", params).rowcount > 0)
 
     async def drop_held_run(self, run_id: str, attempt: int) -> bool:
-        return self._exec("drop_held_run", {"run_id": run_id, "attempt": attempt}).rowcount > 0
+        return self._ended(run_id, self._exec("drop_held_run", {"run_id": run_id, "attempt": attempt}).rowcount > 0)
+
+    def _ended(self, run_id: str, applied: bool) -> bool:
+        """A held run's end applied: forget what claim_runs saved for its rollback."""
+        if applied:
+            self._exec("discard_saved_writes", {"run_id": run_id})
+            self._exec("discard_saved_heads", {"run_id": run_id})
+        return applied
 
     async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
         params = {"run_id": run_id, "attempt": attempt, "worker": worker_id}
