@@ -3,9 +3,10 @@ API keys; on SQLite and on PostgreSQL + Redis like every shared server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.backends import Backend
@@ -49,3 +50,15 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> I
 @pytest.fixture(scope="session")
 def keys_server(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[ServerProcess]:
     yield from _start(tmp_path_factory, backend, KEYS_CONFIG, "keys", *(a for k in API_KEYS for a in ("--api-key", k)))
+
+
+@pytest.fixture
+async def owner(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=auth_server.url, headers=bearer("user1"), timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+async def other(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=auth_server.url, headers=bearer("user2"), timeout=30) as c:
+        yield c

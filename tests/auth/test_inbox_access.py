@@ -5,28 +5,12 @@ the audit log, and the owner's answer is recorded under the owner's identity."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.api.support import assert_unchanged, snapshot
-from tests.auth.conftest import bearer
 from tests.auth.test_ownership import _ok, _waiting_thread
-from tests.serverproc import ServerProcess
-
-
-@pytest.fixture
-async def owner(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=auth_server.url, headers=bearer("user1"), timeout=30) as c:
-        yield c
-
-
-@pytest.fixture
-async def other(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=auth_server.url, headers=bearer("user2"), timeout=30) as c:
-        yield c
 
 
 async def _seen(client: httpx.AsyncClient, **params: Any) -> set[str]:

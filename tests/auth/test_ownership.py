@@ -21,18 +21,6 @@ NIL = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-async def owner(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=auth_server.url, headers=bearer("user1"), timeout=30) as c:
-        yield c
-
-
-@pytest.fixture
-async def other(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=auth_server.url, headers=bearer("user2"), timeout=30) as c:
-        yield c
-
-
-@pytest.fixture
 async def anon(auth_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=auth_server.url, timeout=30) as c:
         yield c

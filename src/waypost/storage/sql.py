@@ -26,12 +26,32 @@ INTERRUPT_STATUS = {
 }
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+# {fragment:alias} in a query, and the word a fragment uses for the alias.
+_INCLUDE = re.compile(r"\{(\w+):(\w+)\}")
+_ALIAS = re.compile(r"\bALIAS\b")
 
 
 def load_queries(dialect: str) -> dict[str, str]:
+    """The named queries of a dialect. A name starting with _ is a fragment, not a query: it
+    goes where a query says {<name without _>:<table alias>}, its ALIAS made that alias."""
     text = resources.files(f"waypost.storage.{dialect}").joinpath("queries.sql").read_text()
     parts = _NAME.split(text)
-    return {name: sql.strip() for name, sql in zip(parts[1::2], parts[2::2], strict=True)}
+    named = {name: _body(sql) for name, sql in zip(parts[1::2], parts[2::2], strict=True)}
+    fragments = {name[1:]: sql for name, sql in named.items() if name.startswith("_")}
+
+    def include(m: re.Match[str]) -> str:
+        return _ALIAS.sub(m[2], fragments[m[1]])
+
+    return {name: _INCLUDE.sub(include, sql) for name, sql in named.items() if not name.startswith("_")}
+
+
+def _body(chunk: str) -> str:
+    """A query's text: what follows its name, without the comments that introduce the next
+    one (they stand between the two, and a placeholder in them would be taken as the query's)."""
+    lines = chunk.strip().splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("--")):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def load_migrations(dialect: str) -> list[tuple[str, str]]:

@@ -49,21 +49,15 @@ SELECT *, count(*) OVER () AS total FROM assistants a
 WHERE (%(graph_id)s::text IS NULL OR graph_id = %(graph_id)s::text)
   AND (%(name)s::text IS NULL
        OR strpos(lower(upper(name COLLATE "und-x-icu")), lower(upper(%(name)s::text COLLATE "und-x-icu"))) > 0)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
-                  WHERE a.metadata -> f.key IS DISTINCT FROM f.value)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
-                  WHERE a.metadata -> f.key IS DISTINCT FROM f.value)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
-                  WHERE jsonb_typeof(a.metadata -> f.key) IS DISTINCT FROM 'array'
-                     OR NOT (a.metadata -> f.key) @> f.value)
+  AND {holds:a}
+  AND {allowed:a}
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: assistant_versions
 SELECT *, created_at AS updated_at FROM assistant_versions v
 WHERE assistant_id = %(assistant_id)s
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
-                  WHERE v.metadata -> f.key IS DISTINCT FROM f.value)
+  AND {holds:v}
 ORDER BY version DESC
 LIMIT %(limit)s OFFSET %(offset)s;
 
@@ -127,15 +121,10 @@ DELETE FROM run_saved_writes WHERE thread_id = %(thread_id)s;
 SELECT *, count(*) OVER () AS total FROM threads t
 WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
   AND (%(ids)s::text[] IS NULL OR thread_id = ANY(%(ids)s::text[]))
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
-                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND {holds:t}
   AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(values)s::jsonb) f
                   WHERE t.state_values -> f.key IS DISTINCT FROM f.value)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
-                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
-                  WHERE jsonb_typeof(t.metadata -> f.key) IS DISTINCT FROM 'array'
-                     OR NOT (t.metadata -> f.key) @> f.value)
+  AND {allowed:t}
 ORDER BY {order}
 LIMIT %(limit)s OFFSET %(offset)s;
 
@@ -402,13 +391,8 @@ LIMIT %(count_limit)s::bigint) AS matched;
 -- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
 -- name: interrupt_threads
 JOIN threads t ON t.thread_id = i.thread_id
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
-                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
-                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
-                  WHERE jsonb_typeof(t.metadata -> f.key) IS DISTINCT FROM 'array'
-                     OR NOT (t.metadata -> f.key) @> f.value)
+  AND {holds:t}
+  AND {allowed:t}
 
 -- name: interrupts_by_id
 SELECT * FROM interrupts WHERE interrupt_id = %(interrupt_id)s ORDER BY created_at, seq;
@@ -506,8 +490,20 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: audit_threads
 JOIN threads t ON t.thread_id = a.thread_id
-  AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
-                  WHERE t.metadata -> f.key IS DISTINCT FROM f.value)
+  AND {allowed:t}
+
+-- Fragments, put into the queries above by the loader (storage/sql.py) where they say
+-- {holds:<alias>} or {allowed:<alias>}; ALIAS stands for the alias.
+-- ALIAS.metadata holds every pair of the metadata filter.
+-- name: _holds
+NOT EXISTS (SELECT 1 FROM jsonb_each(%(metadata)s::jsonb) f
+                  WHERE ALIAS.metadata -> f.key IS DISTINCT FROM f.value)
+
+-- What the caller may see (the auth handler's filter): ALIAS.metadata holds every pair of the
+-- required filter and, for each key of the contains filter, a list holding all its members.
+-- name: _allowed
+NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
+                  WHERE ALIAS.metadata -> f.key IS DISTINCT FROM f.value)
   AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
-                  WHERE jsonb_typeof(t.metadata -> f.key) IS DISTINCT FROM 'array'
-                     OR NOT (t.metadata -> f.key) @> f.value)
+                  WHERE jsonb_typeof(ALIAS.metadata -> f.key) IS DISTINCT FROM 'array'
+                     OR NOT (ALIAS.metadata -> f.key) @> f.value)

@@ -36,28 +36,15 @@ DELETE FROM assistant_versions WHERE assistant_id = :assistant_id;
 SELECT *, count(*) OVER () AS total FROM assistants a
 WHERE (:graph_id IS NULL OR graph_id = :graph_id)
   AND (:name IS NULL OR instr(casefold(name), casefold(:name)) > 0)
-  AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(a.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(a.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
-                  WHERE NOT EXISTS (
-                      SELECT 1 FROM json_each(a.metadata) m
-                      WHERE m.key = f.key AND m.type = 'array'
-                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
-                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
-                                                          WHERE e.type = v.type AND e.value IS v.value))))
+  AND {holds:a}
+  AND {allowed:a}
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
 -- name: assistant_versions
 SELECT *, created_at AS updated_at FROM assistant_versions v
 WHERE assistant_id = :assistant_id
-  AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(v.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND {holds:v}
 ORDER BY version DESC
 LIMIT :limit OFFSET :offset;
 
@@ -116,22 +103,11 @@ DELETE FROM run_saved_writes WHERE thread_id = :thread_id;
 SELECT *, count(*) OVER () AS total FROM threads t
 WHERE (:status IS NULL OR status = :status)
   AND (:ids IS NULL OR thread_id IN (SELECT value FROM json_each(:ids)))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+  AND {holds:t}
   AND NOT EXISTS (SELECT 1 FROM json_each(:values) f
                   WHERE NOT EXISTS (SELECT 1 FROM json_each(t.state_values) m
                                     WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
-                  WHERE NOT EXISTS (
-                      SELECT 1 FROM json_each(t.metadata) m
-                      WHERE m.key = f.key AND m.type = 'array'
-                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
-                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
-                                                          WHERE e.type = v.type AND e.value IS v.value))))
+  AND {allowed:t}
 ORDER BY {order}
 LIMIT :limit OFFSET :offset;
 
@@ -361,19 +337,8 @@ LIMIT :count_limit) AS matched;
 -- Threads whose metadata holds :metadata, and what the caller may see (:required, :contains).
 -- name: interrupt_threads
 JOIN threads t ON t.thread_id = i.thread_id
-  AND NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
-                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
-  AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
-                  WHERE NOT EXISTS (
-                      SELECT 1 FROM json_each(t.metadata) m
-                      WHERE m.key = f.key AND m.type = 'array'
-                        AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
-                                        WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
-                                                          WHERE e.type = v.type AND e.value IS v.value))))
+  AND {holds:t}
+  AND {allowed:t}
 
 -- name: interrupts_by_id
 SELECT * FROM interrupts WHERE interrupt_id = :interrupt_id ORDER BY created_at, rowid;
@@ -464,12 +429,25 @@ LIMIT :limit OFFSET :offset;
 
 -- name: audit_threads
 JOIN threads t ON t.thread_id = a.thread_id
-  AND NOT EXISTS (SELECT 1 FROM json_each(:required) f
-                  WHERE NOT EXISTS (SELECT 1 FROM json_each(t.metadata) m
+  AND {allowed:t}
+
+-- Fragments, put into the queries above by the loader (storage/sql.py) where they say
+-- {holds:<alias>} or {allowed:<alias>}; ALIAS stands for the alias.
+-- ALIAS.metadata holds every pair of the metadata filter.
+-- name: _holds
+NOT EXISTS (SELECT 1 FROM json_each(:metadata) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(ALIAS.metadata) m
+                                    WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
+
+-- What the caller may see (the auth handler's filter): ALIAS.metadata holds every pair of the
+-- required filter and, for each key of the contains filter, a list holding all its members.
+-- name: _allowed
+NOT EXISTS (SELECT 1 FROM json_each(:required) f
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(ALIAS.metadata) m
                                     WHERE m.key = f.key AND m.type = f.type AND m.value IS f.value))
   AND NOT EXISTS (SELECT 1 FROM json_each(:contains) f
                   WHERE NOT EXISTS (
-                      SELECT 1 FROM json_each(t.metadata) m
+                      SELECT 1 FROM json_each(ALIAS.metadata) m
                       WHERE m.key = f.key AND m.type = 'array'
                         AND NOT EXISTS (SELECT 1 FROM json_each(f.value) v
                                         WHERE NOT EXISTS (SELECT 1 FROM json_each(m.value) e
