@@ -30,7 +30,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from waypost.errors import InvalidInput
@@ -63,26 +63,31 @@ def duration_seconds(value: Any) -> float | None:
         seconds = float(value)
     elif isinstance(value, str) and (m := _DURATION.match(value)) and value not in ("P", "PT") and value[-1] != "T":
         parts = {k: float(v) for k, v in m.groupdict().items() if v is not None}
-        seconds = timedelta(
-            days=parts.get("days", 0),
-            hours=parts.get("hours", 0),
-            minutes=parts.get("minutes", 0),
-            seconds=parts.get("seconds", 0),
-        ).total_seconds()
+        try:
+            seconds = timedelta(
+                days=parts.get("days", 0),
+                hours=parts.get("hours", 0),
+                minutes=parts.get("minutes", 0),
+                seconds=parts.get("seconds", 0),
+            ).total_seconds()
+        except OverflowError:  # past timedelta's range: far beyond the bound below anyway
+            return None
     else:
         return None
     return seconds if 0 < seconds < 10 * 365 * 86400 else None
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time with its offset (a time without one is ambiguous: refused)."""
+    """An ISO 8601 time with its offset (a time without one is ambiguous: refused), in UTC.
+    A time that is in range only with its offset (0001-01-01T00:00:00+01:00) is refused too:
+    it has no UTC form, and every time is kept and compared in UTC."""
     if not isinstance(value, str):
         return None
     try:
         when = datetime.fromisoformat(value)
-    except ValueError:
+        return when.astimezone(UTC) if when.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return when if when.tzinfo is not None else None
 
 
 def check_action(action: Any, where: str, fail: Callable[[str], Exception], depth: int = 0) -> dict[str, Any]:

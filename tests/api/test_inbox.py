@@ -95,6 +95,9 @@ async def test_lists_pending_interrupts_across_threads_newest_first(http: httpx.
         ({"metadata": "[1, 2]"}, "metadata"),
         ({"deadline_before": "tomorrow"}, "deadline_before"),
         ({"created_after": "2026-01-01T00:00:00"}, "created_after"),
+        # In range as written, out of range once in UTC: a 422, not a crash.
+        ({"created_after": "0001-01-01T00:00:00+01:00"}, "created_after"),
+        ({"deadline_before": "9999-12-31T23:59:59-01:00"}, "deadline_before"),
         ({"sort_by": "value"}, "sort_by"),
         ({"limit": 0}, "limit"),
         ({"thread_id": "not-a-uuid"}, "thread_id"),
@@ -233,6 +236,14 @@ async def test_patch_sets_assignees_and_deadline_and_logs_the_change(http: httpx
         ({"deadline": "PT1H", "on_deadline": {"action": "expire", "extra": 1}}, "extra"),
         ({"assignees": [1, 2]}, "assignees"),
         ({"remind_before": "soon"}, "remind_before"),
+        ({"deadline": "0001-01-01T00:00:00+01:00"}, "deadline"),
+        ({"deadline": "9999-12-31T23:59:59-01:00"}, "deadline"),
+        ({"deadline": "P9999999999D"}, "deadline"),
+        ({"deadline": "PT1H", "remind_before": "P9999999999D"}, "remind_before"),
+        (
+            {"deadline": "PT1H", "on_deadline": {"action": "escalate", "assignees": [], "deadline": "P9999999999D"}},
+            "deadline",
+        ),
         ({"owner": "ann"}, "owner"),
     ],
 )
@@ -341,6 +352,36 @@ async def test_a_deadline_that_escalates_then_expires(http: httpx.AsyncClient) -
     assert history[1]["detail"]["assignees_before"] == ["ann"]
 
 
+async def test_a_deadline_at_the_start_of_time_with_a_reminder_lead_still_fires(http: httpx.AsyncClient) -> None:
+    # Its reminder would be before year 1: there is none, and the deadline (long past) fires
+    # at once, its escalation's deadline too, instead of failing on every scheduler tick.
+    item = await _ask(http, "agent", _case())
+    url = f"/interrupts/{item['interrupt_id']}"
+    plan = {"deadline": "0001-01-01T00:00:00Z", "remind_before": 86400, "on_deadline": {"action": "expire"}}
+    assert (await http.patch(url, json=plan)).status_code == 200
+    await eventually(lambda: http.get(url), lambda r: r.json()["status"] == "expired", within=10, what="expiry")
+    item = await _ask(http, "agent", _case())
+    url = f"/interrupts/{item['interrupt_id']}"
+    plan = {
+        "deadline": _soon(0.3),
+        "remind_before": 3600,
+        "on_deadline": {
+            "action": "escalate",
+            "assignees": ["lead"],
+            "deadline": "0001-01-01T00:30:00Z",
+            "on_deadline": {"action": "expire"},
+        },
+    }
+    assert (await http.patch(url, json=plan)).status_code == 200
+    await eventually(lambda: http.get(url), lambda r: r.json()["status"] == "expired", within=10, what="expiry")
+    history = (await http.get(f"{url}/history")).json()["entries"]
+    assert [(e["event"], e["outcome"]) for e in history] == [
+        ("plan", "changed"),
+        ("deadline", "escalated"),
+        ("deadline", "expired"),
+    ]
+
+
 async def test_audit_filters_and_exports_json_lines(http: httpx.AsyncClient) -> None:
     item = await _ask(http, "agent", _case())
     tid = item["thread_id"]
@@ -362,5 +403,7 @@ async def test_audit_filters_and_exports_json_lines(http: httpx.AsyncClient) -> 
     assert [e["outcome"] for e in lines] == ["applied", "refused"]
     assert_error(await http.get("/audit", params={"format": "xml"}), 422)
     assert_error(await http.get("/audit", params={"since": "yesterday"}), 422)
+    assert_error(await http.get("/audit", params={"until": "0001-01-01T00:00:00+01:00"}), 422)
+    assert_error(await http.get("/audit", params={"since": "9999-12-31T23:59:59-14:00"}), 422)
     for method in ("delete", "put", "patch", "post"):
         assert (await http.request(method, "/audit")).status_code == 405

@@ -88,9 +88,12 @@ async def schedule(tx: Tx, item: PendingInterrupt) -> None:
     reminder if it is still ahead."""
     kinds: dict[str, str | None] = {"deadline": item.deadline, "reminder": None}
     if item.deadline and item.remind_before:
-        remind_at = datetime.fromisoformat(item.deadline) - timedelta(seconds=item.remind_before)
-        if remind_at > datetime.now(UTC):
-            kinds["reminder"] = iso(remind_at)
+        deadline = datetime.fromisoformat(item.deadline)
+        # A deadline closer to year 1 than its lead has no reminder time: it is long past.
+        if deadline - datetime.min.replace(tzinfo=UTC) > timedelta(seconds=item.remind_before):
+            remind_at = deadline - timedelta(seconds=item.remind_before)
+            if remind_at > datetime.now(UTC):
+                kinds["reminder"] = iso(remind_at)
     for kind, due in kinds.items():
         timer = Timer(
             kind="deadline" if kind == "deadline" else "reminder",
