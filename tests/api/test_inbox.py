@@ -236,6 +236,8 @@ async def test_patch_sets_assignees_and_deadline_and_logs_the_change(http: httpx
         ({"deadline": "PT1H", "on_deadline": {"action": "expire", "extra": 1}}, "extra"),
         ({"assignees": [1, 2]}, "assignees"),
         ({"remind_before": "soon"}, "remind_before"),
+        ({"deadline": True}, "deadline"),
+        ({"deadline": "PT1H", "remind_before": True}, "remind_before"),
         ({"deadline": "0001-01-01T00:00:00+01:00"}, "deadline"),
         ({"deadline": "9999-12-31T23:59:59-01:00"}, "deadline"),
         ({"deadline": "P9999999999D"}, "deadline"),

@@ -9,7 +9,7 @@ import re
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from waypost.api.limits import INT32_MAX, MAX_AFTER_SECONDS, MAX_LIMIT, MAX_OFFSET
@@ -285,7 +285,8 @@ class InterruptAnswer(Strict):
 class InterruptPlanPatch(Strict):
     """Only the keys given change; null clears one."""
 
-    deadline: str | float | None = Field(
+    # Strict: true is not one second (lax mode reads a bool as the number 1).
+    deadline: str | StrictFloat | None = Field(
         None, description="ISO 8601 time with its offset (or seconds / a duration from now)"
     )
     on_deadline: dict[str, Any] | None = Field(
@@ -294,4 +295,6 @@ class InterruptPlanPatch(Strict):
         '{"action": "escalate", "assignees": [...], "deadline": ..., "on_deadline": ...}',
     )
     assignees: list[str] | None = None
-    remind_before: float | str | None = Field(None, description="seconds or an ISO 8601 duration before the deadline")
+    remind_before: StrictFloat | str | None = Field(
+        None, description="seconds or an ISO 8601 duration before the deadline"
+    )
