@@ -125,6 +125,8 @@ def check_action(action: Any, where: str, fail: Callable[[str], Exception], dept
 def check_assignees(value: Any, where: str, fail: Callable[[str], Exception]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(a, str) and a for a in value) or len(value) > 100:
         raise fail(f"{where}: expected a list of names (at most 100)")
+    if any("\0" in a for a in value):  # PostgreSQL's text cannot hold NUL
+        raise fail(f"{where}: a name cannot contain NUL characters")
     return list(dict.fromkeys(value))
 
 

@@ -99,6 +99,11 @@ async def test_lists_pending_interrupts_across_threads_newest_first(http: httpx.
         ({"created_after": "0001-01-01T00:00:00+01:00"}, "created_after"),
         ({"deadline_before": "9999-12-31T23:59:59-01:00"}, "deadline_before"),
         ({"sort_by": "value"}, "sort_by"),
+        # NUL cannot be stored in PostgreSQL's text: refused as input on every backend.
+        ({"assignee": "ann\x00"}, "assignee"),
+        ({"graph_id": "agent\x00"}, "graph_id"),
+        ({"assistant_id": "\x00"}, "assistant_id"),
+        ({"metadata": '{"team": "ops\\u0000"}'}, "metadata"),
         ({"limit": 0}, "limit"),
         ({"thread_id": "not-a-uuid"}, "thread_id"),
     ],
@@ -235,6 +240,8 @@ async def test_patch_sets_assignees_and_deadline_and_logs_the_change(http: httpx
         ({"deadline": "PT1H", "on_deadline": {"action": "escalate", "assignees": "lead"}}, "assignees"),
         ({"deadline": "PT1H", "on_deadline": {"action": "expire", "extra": 1}}, "extra"),
         ({"assignees": [1, 2]}, "assignees"),
+        ({"assignees": ["ann\x00"]}, "assignees"),
+        ({"deadline": "PT1H", "on_deadline": {"action": "escalate", "assignees": ["lead\x00"]}}, "assignees"),
         ({"remind_before": "soon"}, "remind_before"),
         ({"deadline": True}, "deadline"),
         ({"deadline": "PT1H", "remind_before": True}, "remind_before"),
@@ -406,6 +413,8 @@ async def test_audit_filters_and_exports_json_lines(http: httpx.AsyncClient) -> 
     assert_error(await http.get("/audit", params={"format": "xml"}), 422)
     assert_error(await http.get("/audit", params={"since": "yesterday"}), 422)
     assert_error(await http.get("/audit", params={"until": "0001-01-01T00:00:00+01:00"}), 422)
+    for key in ("identity", "event", "interrupt_id"):
+        assert key in assert_error(await http.get("/audit", params={key: "x\x00"}), 422)
     assert_error(await http.get("/audit", params={"since": "9999-12-31T23:59:59-14:00"}), 422)
     for method in ("delete", "put", "patch", "post"):
         assert (await http.request(method, "/audit")).status_code == 405

@@ -26,7 +26,9 @@ from waypost.api.schemas import (
     InterruptSort,
     InterruptStatusQuery,
     SortOrder,
+    Text,
     Uuid,
+    nul_in_filter,
 )
 from waypost.auth.users import ANONYMOUS
 from waypost.errors import InvalidInput, WaypostError
@@ -64,6 +66,8 @@ def _metadata(value: str | None) -> dict[str, Any] | None:
         parsed = None
     if not isinstance(parsed, dict):
         raise InvalidInput('metadata: expected a JSON object, e.g. {"team": "ops"}')
+    if nul_in_filter(parsed):
+        raise InvalidInput("metadata: keys and text values cannot contain NUL characters")
     return parsed
 
 
@@ -82,11 +86,11 @@ async def _item(request: Request, interrupt_id: str, thread_id: str | None, op: 
 async def list_interrupts(
     request: Request,
     status: InterruptStatusQuery = "pending",
-    graph_id: str | None = None,
-    assistant_id: str | None = None,
+    graph_id: Text | None = None,
+    assistant_id: Text | None = None,
     thread_id: Uuid | None = None,
     metadata: Annotated[str | None, Query(description="JSON object the thread's metadata must hold")] = None,
-    assignee: str | None = None,
+    assignee: Text | None = None,
     deadline_before: str | None = None,
     created_after: str | None = None,
     sort_by: InterruptSort = "created_at",
@@ -188,9 +192,9 @@ async def interrupt_history(interrupt_id: InterruptIdPath, request: Request, thr
 async def audit_log(
     request: Request,
     thread_id: Uuid | None = None,
-    interrupt_id: str | None = None,
-    identity: str | None = None,
-    event: str | None = None,
+    interrupt_id: Text | None = None,
+    identity: Text | None = None,
+    event: Text | None = None,
     since: str | None = None,
     until: str | None = None,
     sort_order: SortOrder = "desc",

@@ -31,12 +31,26 @@ def _uuid(value: Any) -> str:
 Uuid = Annotated[str, BeforeValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 
 
-def _filter(value: dict[str, Any]) -> dict[str, Any]:
+def nul_in_filter(value: dict[str, Any]) -> bool:
     # SQLite's JSON functions end a text at NUL, so such a key or value would compare as its
     # prefix and match rows it should not.
-    if any("\0" in key or (isinstance(v, str) and "\0" in v) for key, v in value.items()):
+    return any("\0" in key or (isinstance(v, str) and "\0" in v) for key, v in value.items())
+
+
+def _filter(value: dict[str, Any]) -> dict[str, Any]:
+    if nul_in_filter(value):
         raise PydanticCustomError("nul", "filter keys and text values cannot contain NUL characters")
     return value
+
+
+def _text(value: str) -> str:
+    # PostgreSQL's text cannot hold NUL: such a value is refused as input, not a storage error.
+    if "\0" in value:
+        raise PydanticCustomError("nul", "cannot contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
 
 
 # Exact match per top-level key: same JSON type and value (true is not 1, a missing key is not null).
