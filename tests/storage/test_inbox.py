@@ -13,7 +13,7 @@ from tests.storage import factories as f
 from waypost.auth.filters import Condition
 from waypost.errors import StorageError
 from waypost.models import AuditEntry, Delivery, Origin, PendingInterrupt, Plan, Timer, now_iso
-from waypost.operations import inbox
+from waypost.operations import deadlines, inbox
 from waypost.storage.base import AuditFilter, InterruptFilter, Page, Storage
 
 
@@ -379,3 +379,44 @@ async def _raw(tx: object, sql: str) -> None:
             await tx._cur.execute(sql)  # type: ignore[attr-defined]
         except psycopg.Error as exc:
             raise StorageError() from exc
+
+
+async def test_a_resume_deadline_meeting_an_answer_in_flight_looks_again_later(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A person's answer claims the interrupt while the deadline prepares its own answer's
+    # run. The person's run may still be cancelled (its answer given back): the deadline
+    # must then apply after all, so it is looked at again later, as when the deadline finds
+    # the answer in flight from the start. It was taken and forgotten instead.
+    tid = await _thread(storage)
+    item = f.interrupt(tid)
+    await _put(storage, item)
+    plan = Plan(deadline=f.ts(0), on_deadline={"action": "resume", "value": "default"})
+    async with storage.transaction() as tx:
+        planned = await tx.set_plan(tid, item.interrupt_id, plan, item.plan_version)
+    assert planned is not None
+    version = planned.plan_version
+    timer = Timer(kind="deadline", due_at=f.ts(0), thread_id=tid, interrupt_id=item.interrupt_id, plan_version=version)
+    async with storage.transaction() as tx:
+        await tx.set_timer(timer)
+    person = f.run(tid)
+
+    async def answered_meanwhile(rt: object, req: object) -> tuple[None, None]:
+        async with storage.transaction() as tx:
+            await tx.insert_run(person)
+            assert await tx.answer_interrupts(tid, [item.interrupt_id], person.run_id, now_iso(), "ann") == 1
+        return None, None
+
+    async def request(*args: object, **kwargs: object) -> None:
+        return None
+
+    monkeypatch.setattr(deadlines, "answer_request", request)
+    monkeypatch.setattr(deadlines.runs, "prepare", answered_meanwhile)
+    await deadlines.fire(SimpleNamespace(storage=storage), timer)  # type: ignore[arg-type]
+    async with storage.transaction() as tx:
+        assert await tx.next_timer_at() is not None, "the deadline was dropped with the answer still in flight"
+        await tx.release_answers(tid, person.run_id)  # the person's run is cancelled
+    await asyncio.sleep(deadlines.RECHECK_S + 0.1)
+    async with storage.transaction() as tx:
+        (again,) = await tx.due_timers(10)
+    assert (again.kind, again.interrupt_id, again.plan_version) == ("deadline", item.interrupt_id, timer.plan_version)

@@ -46,6 +46,14 @@ async def _answer_in_flight(tx: Tx, item: PendingInterrupt) -> bool:
     return run is not None and run.status in INFLIGHT
 
 
+async def _look_again_if_in_flight(tx: Tx, timer: Timer, item: PendingInterrupt) -> None:
+    """The timer (taken) met its interrupt answered: if the run carrying the answer may still
+    be cancelled, set it again a little later, so that the deadline applies after all then."""
+    if await _answer_in_flight(tx, item):
+        later = datetime.now(UTC) + timedelta(seconds=RECHECK_S)
+        await tx.set_timer(replace(timer, due_at=later.isoformat(timespec="microseconds")))
+
+
 def _entry(item: PendingInterrupt, outcome: str, detail: dict[str, Any], **more: Any) -> AuditEntry:
     return AuditEntry(
         event="deadline",
@@ -75,9 +83,7 @@ async def fire(rt: Runtime, timer: Timer) -> None:
         if item is None or item.plan_version != timer.plan_version:
             return  # gone, or its plan changed after this timer was set
         if not item.pending:
-            if await _answer_in_flight(tx, item):
-                later = datetime.now(UTC) + timedelta(seconds=RECHECK_S)
-                await tx.set_timer(replace(timer, due_at=later.isoformat(timespec="microseconds")))
+            await _look_again_if_in_flight(tx, timer, item)
             return
         if timer.kind == "reminder":
             await interrupt_event(tx, rt.inbox, "interrupt.reminder", item)
@@ -130,7 +136,10 @@ async def _resume(rt: Runtime, timer: Timer, item: PendingInterrupt) -> None:
         if not await tx.take_timer(timer):
             return
         current = await _current(tx, timer)
-        if current is None or current.plan_version != timer.plan_version or not current.pending:
+        if current is None or current.plan_version != timer.plan_version:
+            return
+        if not current.pending:  # answered since it was read, while its run was prepared
+            await _look_again_if_in_flight(tx, timer, current)
             return
         await interrupt_event(tx, rt.inbox, "interrupt.deadline_passed", current, {"action": "resume"})
         await runs.admit(tx, rt, req, run, assistant)
