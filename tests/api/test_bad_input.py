@@ -239,6 +239,32 @@ async def test_nul_in_filter_keys_is_422(http: httpx.AsyncClient) -> None:
         assert "NUL" in assert_error(await http.post(path, json=body), 422)
 
 
+async def test_nul_in_any_text_a_request_stores_or_filters_on_is_422(http: httpx.AsyncClient) -> None:
+    """PostgreSQL's text and jsonb cannot hold NUL, and SQLite's JSON functions end a text at
+    it: a NUL anywhere in a body is refused up front, the same on every backend, and nothing
+    is written."""
+    tid, _ = await interrupted_thread(http)
+    before = await snapshot(http, tid)
+    threads_before = await thread_count(http)
+    nul = "a\u0000b"
+    for method, path, body in (
+        ("POST", "/threads", {"metadata": {"k": nul}}),
+        ("PATCH", f"/threads/{tid}", {"metadata": {"k": nul}}),
+        ("POST", "/threads/search", {"status": "idle", "ids": [nul]}),
+        ("POST", "/assistants", {"graph_id": "agent", "name": nul}),
+        ("POST", "/assistants/search", {"graph_id": nul}),
+        ("POST", "/assistants/count", {"name": nul}),
+        ("POST", f"/threads/{tid}/runs", {"assistant_id": "agent", "input": {"some_text": nul}}),
+        ("POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "command": {"resume": nul}}),
+        ("POST", f"/threads/{tid}/state", {"values": {"some_text": nul}}),
+        ("POST", "/runs/wait", {"assistant_id": "agent", "input": {"some_text": nul}, "metadata": {nul: 1}}),
+    ):
+        r = await http.request(method, path, json=body)
+        assert "NUL" in assert_error(r, 422), (method, path, r.text)
+    assert await thread_count(http) == threads_before
+    assert_unchanged(before, await snapshot(http, tid))
+
+
 async def test_history_metadata_filter_with_odd_keys(http: httpx.AsyncClient) -> None:
     tid, _ = await interrupted_thread(http)
     r = await http.post(f"/threads/{tid}/history", json={"metadata": {"source": "loop"}})

@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
 from waypost import serde
-from waypost.api.limits import MAX_JSON_DEPTH, MAX_LIMIT, MAX_OFFSET, too_deep
+from waypost.api.limits import MAX_JSON_DEPTH, MAX_LIMIT, MAX_OFFSET, nul_at, too_deep
 from waypost.errors import InvalidInput
 from waypost.runtime import Runtime
 
@@ -49,6 +49,9 @@ async def read_json(request: Request, *, empty_ok: bool = False) -> Any:
         raise InvalidInput("Invalid JSON in request body") from None
     if too_deep(data):
         raise InvalidInput(f"Request body is nested deeper than {MAX_JSON_DEPTH} levels")
+    # JSON can only carry NUL escaped: bodies without the escape need no walk.
+    if b"\\u0000" in raw and (at := nul_at(data)) is not None:
+        raise InvalidInput(f"{at or 'body'}: cannot contain NUL characters (\\u0000)")
     return data
 
 

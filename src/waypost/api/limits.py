@@ -37,6 +37,28 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def nul_at(value: Any) -> str | None:
+    """Where a key or a string in JSON `value` holds NUL (a path like `metadata.k` or
+    `assignees[0]`, "" for the whole), or None. PostgreSQL's text and jsonb cannot store NUL
+    and SQLite's JSON functions end a text at it, so such a body is refused whole rather than
+    stored by one backend and failed by the other."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if "\0" in node:
+                return path
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                at = f"{path}.{key}" if path else str(key)
+                if "\0" in key:
+                    return at.replace("\0", "\\u0000")
+                stack.append((child, at))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
+    return None
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
