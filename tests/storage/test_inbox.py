@@ -11,10 +11,11 @@ import pytest
 
 from tests.storage import factories as f
 from waypost.auth.filters import Condition
-from waypost.errors import StorageError
+from waypost.errors import InvalidInput, StorageError
+from waypost.inbox_config import InboxConfig
 from waypost.models import AuditEntry, Delivery, Origin, PendingInterrupt, Plan, Timer, now_iso
 from waypost.operations import deadlines, inbox
-from waypost.storage.base import AuditFilter, InterruptFilter, Page, Storage
+from waypost.storage.base import AuditFilter, InterruptFilter, Page, Storage, Tx
 
 
 async def _thread(storage: Storage, **metadata: object) -> str:
@@ -417,6 +418,67 @@ async def test_a_resume_deadline_meeting_an_answer_in_flight_looks_again_later(
         assert await tx.next_timer_at() is not None, "the deadline was dropped with the answer still in flight"
         await tx.release_answers(tid, person.run_id)  # the person's run is cancelled
     await asyncio.sleep(deadlines.RECHECK_S + 0.1)
+    async with storage.transaction() as tx:
+        (again,) = await tx.due_timers(10)
+    assert (again.kind, again.interrupt_id, again.plan_version) == ("deadline", item.interrupt_id, timer.plan_version)
+
+
+async def _resume_planned(storage: Storage, value: object) -> tuple[str, PendingInterrupt, Timer]:
+    tid = await _thread(storage)
+    item = f.interrupt(tid)
+    await _put(storage, item)
+    plan = Plan(deadline=f.ts(0), on_deadline={"action": "resume", "value": value})
+    async with storage.transaction() as tx:
+        planned = await tx.set_plan(tid, item.interrupt_id, plan, item.plan_version)
+    assert planned is not None
+    version = planned.plan_version
+    timer = Timer(kind="deadline", due_at=f.ts(0), thread_id=tid, interrupt_id=item.interrupt_id, plan_version=version)
+    async with storage.transaction() as tx:
+        await tx.set_timer(timer)
+    return tid, item, timer
+
+
+async def test_a_refused_default_meeting_a_persons_answer_logs_no_refusal_and_looks_again(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plan's value is checked outside the timer's transaction; a person answers meanwhile,
+    # and the value is refused. The deadline no longer applies (the interrupt is answered):
+    # no refusal is logged or announced, and while the person's run may still be cancelled
+    # the timer is set again, as for the other actions.
+    tid, item, timer = await _resume_planned(storage, "not allowed")
+    person = f.run(tid)
+
+    async def refused_after_a_person_answered(*args: object, **kwargs: object) -> None:
+        async with storage.transaction() as tx:
+            await tx.insert_run(person)
+            assert await tx.answer_interrupts(tid, [item.interrupt_id], person.run_id, now_iso(), "ann") == 1
+        raise InvalidInput("the plan's value is refused")
+
+    monkeypatch.setattr(deadlines, "answer_request", refused_after_a_person_answered)
+    await deadlines.fire(SimpleNamespace(storage=storage, inbox=InboxConfig()), timer)  # type: ignore[arg-type]
+    async with storage.transaction() as tx:
+        assert await tx.search_audit(AuditFilter(thread_id=tid), 10) == []
+        assert await tx.next_timer_at() is not None, "the deadline was dropped with the answer still in flight"
+
+
+async def test_an_answer_given_back_between_the_deadlines_two_reads_leaves_it_due(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The deadline reads the interrupt (answered), then the run carrying the answer. A cancel
+    # that commits between the two gives the answer back: the run is no longer in flight, and
+    # the interrupt is pending again. The deadline must still apply: its timer is due at once.
+    tid, item, timer = await _resume_planned(storage, "default")
+    person = f.run(tid, status="interrupted")
+    async with storage.transaction() as tx:
+        await tx.insert_run(person)
+        assert await tx.answer_interrupts(tid, [item.interrupt_id], person.run_id, now_iso(), "ann") == 1
+
+    async def cancelled_meanwhile(tx: Tx, answered: PendingInterrupt) -> bool:
+        await tx.release_answers(tid, person.run_id)
+        return False
+
+    monkeypatch.setattr(deadlines, "_answer_in_flight", cancelled_meanwhile)
+    await deadlines.fire(SimpleNamespace(storage=storage, inbox=InboxConfig()), timer)  # type: ignore[arg-type]
     async with storage.transaction() as tx:
         (again,) = await tx.due_timers(10)
     assert (again.kind, again.interrupt_id, again.plan_version) == ("deadline", item.interrupt_id, timer.plan_version)

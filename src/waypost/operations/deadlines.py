@@ -48,10 +48,16 @@ async def _answer_in_flight(tx: Tx, item: PendingInterrupt) -> bool:
 
 async def _look_again_if_in_flight(tx: Tx, timer: Timer, item: PendingInterrupt) -> None:
     """The timer (taken) met its interrupt answered: if the run carrying the answer may still
-    be cancelled, set it again a little later, so that the deadline applies after all then."""
+    be cancelled, set it again a little later, so that the deadline applies after all then.
+    The interrupt and the run are two reads: a cancel that committed between them gave the
+    answer back, and the interrupt, read again, is pending: the timer is then due at once."""
     if await _answer_in_flight(tx, item):
         later = datetime.now(UTC) + timedelta(seconds=RECHECK_S)
         await tx.set_timer(replace(timer, due_at=later.isoformat(timespec="microseconds")))
+        return
+    again = await _current(tx, timer)
+    if again is not None and again.pending and again.plan_version == timer.plan_version:
+        await tx.set_timer(replace(timer, due_at=now_iso()))
 
 
 def _entry(item: PendingInterrupt, outcome: str, detail: dict[str, Any], **more: Any) -> AuditEntry:
@@ -151,7 +157,10 @@ async def _refused(rt: Runtime, timer: Timer, reason: str) -> None:
         if not await tx.take_timer(timer):
             return
         item = await _current(tx, timer)
-        if item is None:
+        if item is None or item.plan_version != timer.plan_version:
+            return
+        if not item.pending:  # a person answered while the plan's value was checked
+            await _look_again_if_in_flight(tx, timer, item)
             return
         await interrupt_event(tx, rt.inbox, "interrupt.deadline_passed", item, {"action": "resume", "refused": reason})
         await tx.append_audit(_entry(item, "refused", {"value": (item.on_deadline or {}).get("value")}, reason=reason))
