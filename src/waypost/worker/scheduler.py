@@ -56,26 +56,30 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before the look, not after it: a notice that comes while it looks (an
+            # answer queueing a notification) makes the next look come at once.
+            self._wake.clear()
             try:
                 delay = await self.tick()
             except Exception:  # a storage hiccup must not stop the scheduler
                 log.exception("the scheduler's tick failed")
                 delay = TICK_S
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def tick(self) -> float:
-        """Do what is due; return how long to sleep until the next thing is."""
+        """Do what is due; return how long to sleep until the next thing is. A look with
+        nothing due is one read."""
         async with self.rt.storage.transaction() as tx:
             runs = await tx.run_times(self._runs_since)
+            timers = await tx.due_timers(BATCH)
+            next_timer = await tx.next_timer_at()
+            next_delivery = await tx.next_delivery_at()
         if runs.became_due:
             # Asked as "since the last look", not "is the next one due yet": a run that became
             # runnable while this loop was busy elsewhere is never skipped.
             self.worker.wake()
             self._runs_since = runs.now
-        async with self.rt.storage.transaction() as tx:
-            timers = await tx.due_timers(BATCH)
         failed = 0
         for timer in timers:
             try:
@@ -83,20 +87,19 @@ class Scheduler:
             except Exception:
                 failed += 1
                 log.exception("timer %s failed; it stays due", timer.timer_id)
-        if self.sender.free > 0:
+        now = datetime.now(UTC)
+        sent = 0
+        if self.sender.free > 0 and next_delivery is not None and datetime.fromisoformat(next_delivery) <= now:
             async with self.rt.storage.transaction() as tx:
                 deliveries = await tx.claim_deliveries(HOLD_S, self.sender.free)
             self.sender.start(deliveries)
-        async with self.rt.storage.transaction() as tx:
-            next_timer = await tx.next_timer_at()
-            next_delivery = await tx.next_delivery_at() if self.sender.free > 0 else None
+            sent = len(deliveries)
         if failed:
             return TICK_S  # the failing timers stay due: try them again, not at once
-        if len(timers) == BATCH:
-            return 0.0
-        now = datetime.now(UTC)
+        if timers or sent:
+            return 0.0  # what they did (new timers, more deliveries due) is seen by a look now
         delay = TICK_S
-        for when in (next_timer, next_delivery, runs.next_at):
+        for when in (next_timer, next_delivery if self.sender.free > 0 else None, runs.next_at):
             if when is not None:
                 delay = min(delay, (datetime.fromisoformat(when) - now).total_seconds())
         return max(delay, 0.001)
