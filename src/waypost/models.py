@@ -20,10 +20,14 @@ CancelAction = Literal["interrupt", "rollback"]
 InterruptStatus = Literal["pending", "answered", "expired", "superseded"]
 
 
+def iso(when: datetime) -> str:
+    """A time as Waypost stores it: UTC, always six fractional digits (timestamps are
+    compared as text in SQLite, and isoformat() drops the fraction when it happens to be 0)."""
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def now_iso() -> str:
-    # Always six fractional digits: timestamps are compared as text in SQLite, and
-    # isoformat() drops the fraction when it happens to be zero.
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return iso(datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,8 @@ from waypost.api.schemas import (
 from waypost.auth.users import ANONYMOUS
 from waypost.errors import InvalidInput, WaypostError
 from waypost.inbox_config import parse_time
-from waypost.models import PendingInterrupt
+from waypost.models import PendingInterrupt, iso
 from waypost.operations import audit, inbox
-from waypost.operations.plans import iso
 from waypost.runtime import Runtime
 from waypost.storage.base import AuditFilter, InterruptFilter, Page
 

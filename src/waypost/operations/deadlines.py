@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from waypost.errors import WaypostError
-from waypost.models import INFLIGHT, SYSTEM, AuditEntry, PendingInterrupt, Timer, now_iso
+from waypost.models import INFLIGHT, SYSTEM, AuditEntry, PendingInterrupt, Timer, iso, now_iso
 from waypost.operations import runs
-from waypost.operations.inbox import answer_request
+from waypost.operations.inbox import answer_request, on_thread
 from waypost.operations.notify import interrupt_event
 from waypost.operations.plans import escalated, schedule
 from waypost.operations.transitions import settle_thread
@@ -33,10 +33,7 @@ RECHECK_S = 2.0
 
 
 async def _current(tx: Tx, timer: Timer) -> PendingInterrupt | None:
-    for item in await tx.interrupts_by_id(timer.interrupt_id):
-        if item.thread_id == timer.thread_id:
-            return item
-    return None
+    return await on_thread(tx, timer.thread_id, timer.interrupt_id)
 
 
 async def _answer_in_flight(tx: Tx, item: PendingInterrupt) -> bool:
@@ -53,7 +50,7 @@ async def _look_again_if_in_flight(tx: Tx, timer: Timer, item: PendingInterrupt)
     answer back, and the interrupt, read again, is pending: the timer is then due at once."""
     if await _answer_in_flight(tx, item):
         later = datetime.now(UTC) + timedelta(seconds=RECHECK_S)
-        await tx.set_timer(replace(timer, due_at=later.isoformat(timespec="microseconds")))
+        await tx.set_timer(replace(timer, due_at=iso(later)))
         return
     again = await _current(tx, timer)
     if again is not None and again.pending and again.plan_version == timer.plan_version:

@@ -16,7 +16,7 @@ from waypost.operations import assistants
 from waypost.operations.plans import patched, schedule
 from waypost.operations.runs import RunRequest
 from waypost.runtime import Runtime
-from waypost.storage.base import AuditFilter, InterruptFilter, Page
+from waypost.storage.base import AuditFilter, InterruptFilter, Page, Tx
 
 # A PATCH re-reads and re-applies its keys when the plan changed under it (an escalation,
 # another PATCH) at most this often before giving up with 409.
@@ -45,6 +45,14 @@ async def candidates(rt: Runtime, interrupt_id: str, thread_id: str | None = Non
     async with rt.storage.transaction() as tx:
         found = await tx.interrupts_by_id(interrupt_id)
     return [i for i in found if thread_id is None or i.thread_id == thread_id]
+
+
+async def on_thread(tx: Tx, thread_id: str, interrupt_id: str) -> PendingInterrupt | None:
+    """The interrupt with this id on this thread, as it is now."""
+    for item in await tx.interrupts_by_id(interrupt_id):
+        if item.thread_id == thread_id:
+            return item
+    return None
 
 
 async def visible(rt: Runtime, item: PendingInterrupt, access: Access) -> bool:
@@ -113,9 +121,7 @@ async def change_plan(rt: Runtime, item: PendingInterrupt, body: dict[str, Any],
                     )
                 )
                 return updated
-            current = next(
-                (i for i in await tx.interrupts_by_id(item.interrupt_id) if i.thread_id == item.thread_id), None
-            )
+            current = await on_thread(tx, item.thread_id, item.interrupt_id)
         if current is None:
             raise NotFound(f"Interrupt {item.interrupt_id} not found")
         if not current.pending:

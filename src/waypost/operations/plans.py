@@ -12,14 +12,10 @@ from typing import Any
 
 from waypost.errors import InvalidInput
 from waypost.inbox_config import NodeRule, check_action, check_assignees, duration_seconds, invalid, parse_time
-from waypost.models import PendingInterrupt, Plan, Timer
+from waypost.models import PendingInterrupt, Plan, Timer, TimerKind, iso
 from waypost.storage.base import Tx
 
 PATCH_KEYS = ("deadline", "on_deadline", "assignees", "remind_before")
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def initial_plan(rule: NodeRule | None, created_at: str) -> Plan:
@@ -86,7 +82,7 @@ def escalated(current: Plan, action: dict[str, Any], now: datetime) -> Plan:
 async def schedule(tx: Tx, item: PendingInterrupt) -> None:
     """Set (or clear) the item's timers for its plan as it is now: the deadline, and the
     reminder if it is still ahead."""
-    kinds: dict[str, str | None] = {"deadline": item.deadline, "reminder": None}
+    kinds: dict[TimerKind, str | None] = {"deadline": item.deadline, "reminder": None}
     if item.deadline and item.remind_before:
         deadline = datetime.fromisoformat(item.deadline)
         # A deadline closer to year 1 than its lead has no reminder time: it is long past.
@@ -96,7 +92,7 @@ async def schedule(tx: Tx, item: PendingInterrupt) -> None:
                 kinds["reminder"] = iso(remind_at)
     for kind, due in kinds.items():
         timer = Timer(
-            kind="deadline" if kind == "deadline" else "reminder",
+            kind=kind,
             due_at=due or "",
             thread_id=item.thread_id,
             interrupt_id=item.interrupt_id,

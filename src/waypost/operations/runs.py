@@ -15,7 +15,7 @@ from waypost.auth.access import OPEN, Access
 from waypost.broker import best_effort
 from waypost.config import WebhookPolicy
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound, WaypostError
-from waypost.models import INFLIGHT, Assistant, CancelAction, Origin, Run, now_iso
+from waypost.models import INFLIGHT, Assistant, CancelAction, Origin, Run, iso, now_iso
 from waypost.operations import assistants, audit
 from waypost.operations.interrupts import claim_answers
 from waypost.operations.notify import interrupt_event
@@ -144,12 +144,8 @@ async def prepare(rt: Runtime, req: RunRequest) -> tuple[Run, Assistant]:
     _validate(rt, p, stateless)
     assistant = await assistants.resolve(rt, p["assistant_id"])
     now = datetime.now(UTC)
-    created = now.isoformat(timespec="microseconds")
-    available = (
-        (now + timedelta(seconds=p["after_seconds"])).isoformat(timespec="microseconds")
-        if p.get("after_seconds")
-        else created
-    )
+    created = iso(now)
+    available = iso(now + timedelta(seconds=p["after_seconds"])) if p.get("after_seconds") else created
     run = Run(
         run_id=str(uuid.uuid4()),
         thread_id=req.thread_id or str(uuid.uuid4()),

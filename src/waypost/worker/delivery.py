@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from waypost import serde, signing
-from waypost.models import AuditEntry, Delivery, Origin, now_iso
+from waypost.models import AuditEntry, Delivery, Origin, iso, now_iso
 from waypost.runtime import Runtime
 
 log = logging.getLogger("waypost.delivery")
@@ -106,10 +106,10 @@ class Sender:
         else:
             status, outcome = "pending", "retrying"
             next_at = now + timedelta(seconds=RETRY_AFTER_S[d.attempts - 1])
-        stamp = now.isoformat(timespec="microseconds")
+        stamp = iso(now)
         try:
             async with self.rt.storage.transaction() as tx:
-                if await tx.settle_delivery(d, status, next_at.isoformat(timespec="microseconds"), problem, stamp):
+                if await tx.settle_delivery(d, status, iso(next_at), problem, stamp):
                     await tx.append_audit(_entry(d, outcome, problem))
                     if status == "pending":
                         tx.notify("due")

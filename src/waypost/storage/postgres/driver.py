@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 from typing import Any
 
 import psycopg
@@ -15,6 +14,7 @@ from psycopg.types.json import set_json_loads
 
 from waypost import serde
 from waypost.errors import StorageError
+from waypost.models import iso
 
 log = logging.getLogger("waypost.storage")
 
@@ -41,7 +41,7 @@ class _IsoTimestamp(Loader):
         self._parse = TimestamptzLoader(oid, context)
 
     def load(self, data: Buffer) -> str:
-        return self._parse.load(data).astimezone(UTC).isoformat(timespec="microseconds")
+        return iso(self._parse.load(data))
 
 
 async def configure(conn: Connection) -> None:

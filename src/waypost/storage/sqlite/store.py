@@ -36,6 +36,7 @@ from waypost.models import (
     Run,
     Thread,
     Timer,
+    iso,
     now_iso,
 )
 from waypost.storage import rows
@@ -452,8 +453,8 @@ class SqliteTx(Tx):
     async def claim_deliveries(self, hold_s: float, limit: int) -> list[Delivery]:
         now = datetime.now(UTC)
         params = {
-            "now": now.isoformat(timespec="microseconds"),
-            "hold_until": (now + timedelta(seconds=hold_s)).isoformat(timespec="microseconds"),
+            "now": iso(now),
+            "hold_until": iso(now + timedelta(seconds=hold_s)),
             "limit": limit,
         }
         return [rows.delivery(r, _load) for r in self._exec("claim_deliveries", params).fetchall()]
