@@ -229,6 +229,24 @@ async def test_patch_sets_assignees_and_deadline_and_logs_the_change(http: httpx
     assert history[1]["detail"]["after"]["assignees"] == ["carol"]
 
 
+async def test_concurrent_patches_each_keep_their_keys(http: httpx.AsyncClient) -> None:
+    """PATCHes that land on one plan at once: each applies its own keys to the plan as the
+    others left it (a change is conditional on the version read, and re-applied when it moved),
+    so none is lost and each is logged once."""
+    item = await _ask(http, "agent", _case())
+    url = f"/interrupts/{item['interrupt_id']}"
+    due = _soon(3600)
+    bodies = [{"assignees": ["ann"]}, {"deadline": due}, {"remind_before": "PT1M"}, {"deadline": due, "on_deadline": None}]
+    results = await asyncio.gather(*(http.patch(url, json=b) for b in bodies))
+    assert [r.status_code for r in results] == [200] * len(bodies), [r.text for r in results]
+    final = (await http.get(url)).json()
+    assert final["assignees"] == ["ann"] and final["remind_before"] == 60.0
+    assert datetime.fromisoformat(final["deadline"]) == datetime.fromisoformat(due)
+    history = (await http.get(f"{url}/history")).json()["entries"]
+    assert [e["event"] for e in history] == ["plan"] * len(bodies)
+    assert sorted(orjson.dumps(e["detail"]["request"]) for e in history) == sorted(orjson.dumps(b) for b in bodies)
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [
