@@ -18,9 +18,6 @@ from waypost.operations.runs import RunRequest
 from waypost.runtime import Runtime
 from waypost.storage.base import AuditFilter, InterruptFilter, Page, Tx
 
-# A PATCH re-reads and re-applies its keys when the plan changed under it (an escalation,
-# another PATCH) at most this often before giving up with 409.
-PLAN_TRIES = 3
 HISTORY_LIMIT = 1000
 # A list's total is exact up to this many matches past its offset. Counting every match reads
 # every match: with a million pending that is ~70 ms on PostgreSQL (an index-only scan of the
@@ -47,9 +44,9 @@ async def candidates(rt: Runtime, interrupt_id: str, thread_id: str | None = Non
     return [i for i in found if thread_id is None or i.thread_id == thread_id]
 
 
-async def on_thread(tx: Tx, thread_id: str, interrupt_id: str) -> PendingInterrupt | None:
-    """The interrupt with this id on this thread, as it is now."""
-    for item in await tx.interrupts_by_id(interrupt_id):
+async def on_thread(tx: Tx, thread_id: str, interrupt_id: str, *, for_update: bool = False) -> PendingInterrupt | None:
+    """The interrupt with this id on this thread, as it is now (locked, if asked)."""
+    for item in await tx.interrupts_by_id(interrupt_id, for_update=for_update):
         if item.thread_id == thread_id:
             return item
     return None
@@ -102,32 +99,30 @@ async def answer_request(
 
 async def change_plan(rt: Runtime, item: PendingInterrupt, body: dict[str, Any], origin: Origin) -> PendingInterrupt:
     """Apply a PATCH (deadline, on_deadline, assignees, remind_before) to a pending
-    interrupt, reset its timers and log the change. Conditional on the plan version read:
-    if the plan changed meanwhile, the keys are applied again to the fresh one."""
-    for _ in range(PLAN_TRIES):
-        plan = patched(item.plan, body, datetime.now(UTC))
-        async with rt.storage.transaction() as tx:
-            updated = await tx.set_plan(item.thread_id, item.interrupt_id, plan, item.plan_version)
-            if updated is not None:
-                await schedule(tx, updated)
-                await tx.append_audit(
-                    AuditEntry(
-                        event="plan",
-                        outcome="changed",
-                        origin=origin,
-                        thread_id=item.thread_id,
-                        interrupt_id=item.interrupt_id,
-                        detail={"before": asdict(item.plan), "after": asdict(updated.plan), "request": body},
-                    )
-                )
-                return updated
-            current = await on_thread(tx, item.thread_id, item.interrupt_id)
+    interrupt, reset its timers and log the change. The PATCH's keys are applied to the plan
+    as it is under the interrupt's row lock, so concurrent PATCHes each keep their keys and
+    none has to try again; a deadline firing meanwhile finds a newer plan and does nothing."""
+    async with rt.storage.transaction() as tx:
+        current = await on_thread(tx, item.thread_id, item.interrupt_id, for_update=True)
         if current is None:
             raise NotFound(f"Interrupt {item.interrupt_id} not found")
         if not current.pending:
             raise Conflict(f"interrupt {item.interrupt_id} is {current.status}: its plan can no longer change")
-        item = current
-    raise Conflict(f"the plan of interrupt {item.interrupt_id} keeps changing; try again")
+        plan = patched(current.plan, body, datetime.now(UTC))
+        updated = await tx.set_plan(current.thread_id, current.interrupt_id, plan, current.plan_version)
+        assert updated is not None, "the plan changed under its row lock"
+        await schedule(tx, updated)
+        await tx.append_audit(
+            AuditEntry(
+                event="plan",
+                outcome="changed",
+                origin=origin,
+                thread_id=current.thread_id,
+                interrupt_id=current.interrupt_id,
+                detail={"before": asdict(current.plan), "after": asdict(updated.plan), "request": body},
+            )
+        )
+        return updated
 
 
 async def history(rt: Runtime, item: PendingInterrupt) -> list[AuditEntry]:

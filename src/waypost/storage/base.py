@@ -328,8 +328,9 @@ class Tx(abc.ABC):
         a count equal to `limit` means at least that many."""
 
     @abc.abstractmethod
-    async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
-        """Every interrupt with this id: one, unless a thread was copied with it."""
+    async def interrupts_by_id(self, interrupt_id: str, *, for_update: bool = False) -> list[PendingInterrupt]:
+        """Every interrupt with this id: one, unless a thread was copied with it.
+        `for_update` also locks their rows until the transaction ends (as get_thread)."""
 
     @abc.abstractmethod
     async def set_plan(self, thread_id: str, interrupt_id: str, plan: Plan, version: int) -> PendingInterrupt | None:

@@ -395,7 +395,7 @@ JOIN threads t ON t.thread_id = i.thread_id
   AND {allowed:t}
 
 -- name: interrupts_by_id
-SELECT * FROM interrupts WHERE interrupt_id = %(interrupt_id)s ORDER BY created_at, seq;
+SELECT * FROM interrupts WHERE interrupt_id = %(interrupt_id)s ORDER BY created_at, seq {lock};
 
 -- A plan changes only from the version it was read at, and only while the interrupt is pending.
 -- name: set_plan

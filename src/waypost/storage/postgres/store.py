@@ -381,8 +381,9 @@ class PostgresTx(Tx):
         row = await self._one("count_interrupts", params, parts=self._interrupt_parts(f))
         return int(row["total"]) if row else 0
 
-    async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
-        found = await self._all("interrupts_by_id", {"interrupt_id": interrupt_id})
+    async def interrupts_by_id(self, interrupt_id: str, *, for_update: bool = False) -> list[PendingInterrupt]:
+        lock = "FOR UPDATE" if for_update else ""
+        found = await self._all("interrupts_by_id", {"interrupt_id": interrupt_id}, lock=lock)
         return [rows.interrupt(r, _same) for r in found]
 
     async def set_plan(self, thread_id: str, interrupt_id: str, plan: Plan, version: int) -> PendingInterrupt | None:

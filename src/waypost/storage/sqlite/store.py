@@ -419,7 +419,8 @@ class SqliteTx(Tx):
         row = self._exec("count_interrupts", params, None, self._interrupt_parts(f)).fetchone()
         return int(row["total"])
 
-    async def interrupts_by_id(self, interrupt_id: str) -> list[PendingInterrupt]:
+    async def interrupts_by_id(self, interrupt_id: str, *, for_update: bool = False) -> list[PendingInterrupt]:
+        # Transactions are serialized (see SqliteTx): a read stays true until commit.
         return [_interrupt(r) for r in self._exec("interrupts_by_id", {"interrupt_id": interrupt_id}).fetchall()]
 
     async def set_plan(self, thread_id: str, interrupt_id: str, plan: Plan, version: int) -> PendingInterrupt | None:
