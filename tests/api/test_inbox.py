@@ -236,7 +236,12 @@ async def test_concurrent_patches_each_keep_their_keys(http: httpx.AsyncClient) 
     item = await _ask(http, "agent", _case())
     url = f"/interrupts/{item['interrupt_id']}"
     due = _soon(3600)
-    bodies = [{"assignees": ["ann"]}, {"deadline": due}, {"remind_before": "PT1M"}, {"deadline": due, "on_deadline": None}]
+    bodies = [
+        {"assignees": ["ann"]},
+        {"deadline": due},
+        {"remind_before": "PT1M"},
+        {"deadline": due, "on_deadline": None},
+    ]
     results = await asyncio.gather(*(http.patch(url, json=b) for b in bodies))
     assert [r.status_code for r in results] == [200] * len(bodies), [r.text for r in results]
     final = (await http.get(url)).json()

@@ -40,6 +40,19 @@ def _graph(storage: Storage) -> Pregel:
     return builder.compile(checkpointer=storage.checkpointer)
 
 
+def _nested(storage: Storage) -> Pregel:
+    """The same two steps inside a subgraph: the interrupt is raised one namespace down."""
+    inner = StateGraph(State)
+    inner.add_node("ask", _ask)
+    inner.add_node("after", _after)
+    inner.add_edge(START, "ask")
+    inner.add_edge("ask", "after")
+    outer = StateGraph(State)
+    outer.add_node("sub", inner.compile())
+    outer.add_edge(START, "sub")
+    return outer.compile(checkpointer=storage.checkpointer)
+
+
 def _config(thread_id: str, run_id: str) -> RunnableConfig:
     # As the worker does: langgraph copies config metadata into every checkpoint it writes.
     return {"configurable": {"thread_id": thread_id}, "metadata": {"run_id": run_id}}
@@ -58,6 +71,7 @@ async def _claim_resume(storage: Storage, thread_id: str, run_id: str) -> None:
     resume = f.run(thread_id, run_id=run_id, kwargs={"command": {"resume": "?"}, "input": None})
     async with storage.transaction() as tx:
         await tx.insert_run(resume)
+    async with storage.autocommit() as tx:  # as the worker claims
         (claimed,) = await tx.claim_runs("worker", 60, 1)
     assert (claimed.run_id, claimed.attempt, claimed.continues_checkpoint) == (run_id, 1, True)
 
@@ -132,3 +146,28 @@ async def test_a_run_that_ended_has_nothing_saved_to_put_back(storage: Storage) 
     after = await _checkpoints(storage, t.thread_id)
     assert [c[1] for c in after] == [c[1] for c in before]  # its own checkpoints still go
     assert after[0] == kept[head[1]]  # but nothing saved came back
+
+
+async def test_rollback_of_an_answer_into_a_subgraph_puts_both_namespaces_back(storage: Storage) -> None:
+    """The claim saves the newest checkpoint of every namespace enclosing a pending interrupt
+    (here the subgraph's, besides the root's): the rollback restores the subgraph's too."""
+    graph = _nested(storage)
+    t = f.thread()
+    async with storage.transaction() as tx:
+        await tx.insert_thread(t)
+    first = await graph.ainvoke({"text": "draft"}, _config(t.thread_id, "run-1"))
+    assert "__interrupt__" in first
+    state = await graph.aget_state(_config(t.thread_id, "run-1"), subgraphs=True)
+    (task,) = state.tasks
+    assert task.state is not None
+    inner_ns = task.state.config["configurable"]["checkpoint_ns"]  # "sub:<task id>"
+    async with storage.transaction() as tx:  # as the worker records it at the run's end
+        await tx.upsert_interrupt(f.interrupt(t.thread_id, task_id=task.id, ns=[inner_ns, "ask:x"]))
+    before = await _checkpoints(storage, t.thread_id)
+    assert {c[0] for c in before} == {"", inner_ns}
+
+    await _claim_resume(storage, t.thread_id, "run-2")
+    assert await graph.ainvoke(Command(resume="edited"), _config(t.thread_id, "run-2")) == {"text": "edited [after]"}
+    assert await _checkpoints(storage, t.thread_id) != before
+    await storage.rollback_checkpoints(t.thread_id, "run-2")
+    assert await _checkpoints(storage, t.thread_id) == before

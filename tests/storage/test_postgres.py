@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -21,9 +23,10 @@ from tests.polling import eventually
 from tests.storage import factories as f
 from tests.storage import pg
 from waypost.errors import StorageError
+from waypost.models import AuditEntry, Origin, Timer, iso
 from waypost.storage import open_storage
-from waypost.storage.base import AssistantFilter, Page, Storage
-from waypost.storage.postgres import migrate
+from waypost.storage.base import AssistantFilter, AuditFilter, Page, Storage, ThreadState
+from waypost.storage.postgres import driver, migrate
 from waypost.storage.postgres.listener import channel_prefix
 from waypost.storage.postgres.store import PostgresStorage, without_icu
 from waypost.storage.sql import load_migrations
@@ -259,3 +262,89 @@ async def test_name_search_without_icu_still_works(postgres_url: str) -> None:
             await tx.put_assistant(a, new_version=True)
             found, total = await tx.search_assistants(AssistantFilter(name="ALPHA"), Page())
         assert ([x.assistant_id for x in found], total) == ([a.assistant_id], 1)
+
+
+async def test_times_read_back_exactly_as_models_print_them(postgres_url: str) -> None:
+    """Stored times come back in models.iso's form, whatever form PostgreSQL prints them in:
+    no fraction, short fractions, offsets other than UTC, early and late years."""
+    given = [
+        "2026-12-01T00:18:58.123456+00:00",
+        "2026-12-01T00:18:58+00:00",
+        "2026-12-01T00:18:58.1+00:00",
+        "2026-12-01T00:18:58.120+05:00",
+        "2000-02-29T12:00:00.5-03:30",
+        "0099-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59.999999+00:00",
+    ]
+    async with await driver.connect(postgres_url) as conn, driver.cursor(conn) as cur:
+        for style in ("ISO, MDY", "ISO, DMY"):  # psycopg reads no other style at all
+            await cur.execute(f"SET DateStyle = '{style}'")
+            for text in given:
+                await cur.execute("SELECT %(t)s::timestamptz AS t", {"t": text})
+                row = await cur.fetchone()
+                assert row is not None and row["t"] == iso(datetime.fromisoformat(text)), (style, text)
+
+
+async def test_the_last_write_carries_the_notices_and_every_write_lands_in_order(postgres_url: str) -> None:
+    """Writes whose result is not read go with the next statement or, the last of them, with
+    the transaction's notices: reads see the writes before them, the notices come on commit,
+    and a transaction that fails after a write leaves nothing of it."""
+    async with storages(postgres_url, 2) as (a, b):
+        heard: list[str] = []
+        b.listen("run_ended", heard.append)
+        t = f.thread()
+        async with a.transaction() as tx:
+            await tx.insert_thread(t)
+        run = f.run(t.thread_id)
+        state = ThreadState(
+            values={"v": 1}, interrupts={}, status="busy", error=None, at_breakpoint=False, updated_at=f.ts(5)
+        )
+        async with a.transaction() as tx:
+            await tx.insert_run(run)
+            found = await tx.get_run(run.run_id)  # the held insert went first
+            assert found is not None and (found.run_id, found.status) == (run.run_id, "pending")
+            await tx.record_thread_state(t.thread_id, state)
+            tx.notify("run_ended", "carried")
+        await eventually(lambda: _now(heard), lambda got: got == ["carried"], what="b hears the notice")
+        async with b.transaction() as tx:
+            thread = await tx.get_thread(t.thread_id)
+        assert thread is not None and (thread.values, thread.status) == ({"v": 1}, "busy")
+
+        # held together: one write per table; a second write of a table sends the first ones
+        first, second = f.interrupt(t.thread_id, at=1), f.interrupt(t.thread_id, at=2)
+        async with a.transaction() as tx:
+            await tx.upsert_interrupt(first)
+            await tx.append_audit(
+                AuditEntry(event="answer", outcome="applied", origin=Origin("ann"), thread_id=t.thread_id)
+            )
+            await tx.upsert_interrupt(second)
+            await tx.record_thread_state(t.thread_id, replace(state, values={"v": 2}))
+            await tx.set_timer(
+                Timer(
+                    kind="deadline",
+                    due_at=f.ts(0),
+                    thread_id=t.thread_id,
+                    interrupt_id=first.interrupt_id,
+                    plan_version=0,
+                )
+            )
+        async with b.transaction() as tx:
+            ids = [i.interrupt_id for i in await tx.thread_interrupts(t.thread_id)]
+            thread = await tx.get_thread(t.thread_id)
+            logged = await tx.search_audit(AuditFilter(thread_id=t.thread_id), 10)
+            timers = await tx.due_timers(10)
+        assert ids == [first.interrupt_id, second.interrupt_id] and thread is not None and thread.values == {"v": 2}
+        assert len(logged) == 1 and [x.interrupt_id for x in timers] == [first.interrupt_id]
+
+        with pytest.raises(Boom):
+            async with a.transaction() as tx:
+                await tx.record_thread_state(t.thread_id, replace(state, status="idle"))
+                tx.notify("run_ended", "rolled-back")
+                raise Boom()
+        async with a.autocommit() as tx:  # each write at once; notices after the last
+            await tx.set_thread_status(t.thread_id, "error", f.ts(6))
+            tx.notify("run_ended", "auto")
+        await eventually(lambda: _now(heard), lambda got: "auto" in got, what="b hears the autocommit notice")
+        async with b.transaction() as tx:
+            thread = await tx.get_thread(t.thread_id)
+        assert heard == ["carried", "auto"] and thread is not None and thread.status == "error"

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.storage import factories as f
 from waypost.models import Run
-from waypost.storage.base import Page, RunTimes, Storage
+from waypost.storage.base import Ended, Page, RunTimes, Storage
 
 WORKER = "worker-a"
 OTHER = "worker-b"
@@ -54,7 +56,7 @@ async def _get(storage: Storage, run_id: str) -> Run:
 
 async def _finish(storage: Storage, run: Run, status: str = "success") -> bool:
     async with storage.transaction() as tx:
-        return await tx.finish_run(run.run_id, run.attempt, status, {"done": True}, f.ts(2000))
+        return await tx.finish_run(run.run_id, run.attempt, status, {"done": True}, f.ts(2000)) is not None
 
 
 # --- rows -----------------------------------------------------------------------------------
@@ -377,8 +379,8 @@ async def test_a_cancel_asked_before_the_end_wins(storage: Storage) -> None:
     got = await _get(storage, held.run_id)
     assert (got.status, got.cancel_action) == ("running", "interrupt")
     async with storage.transaction() as tx:
-        assert await tx.end_cancelled_run(held.run_id, held.attempt + 1, None, f.ts(3)) is False
-        assert await tx.end_cancelled_run(held.run_id, held.attempt, {"at": "cancel"}, f.ts(3)) is True
+        assert await tx.end_cancelled_run(held.run_id, held.attempt + 1, None, f.ts(3)) is None
+        assert await tx.end_cancelled_run(held.run_id, held.attempt, {"at": "cancel"}, f.ts(3)) is not None
     got = await _get(storage, held.run_id)
     assert (got.status, got.output) == ("interrupted", {"at": "cancel"})
 
@@ -446,8 +448,8 @@ async def test_drop_held_run(storage: Storage) -> None:
     held = await _claim(storage)
     assert held is not None
     async with storage.transaction() as tx:
-        assert await tx.drop_held_run(held.run_id, held.attempt + 1) is False
-        assert await tx.drop_held_run(held.run_id, held.attempt) is True
+        assert await tx.drop_held_run(held.run_id, held.attempt + 1) is None
+        assert await tx.drop_held_run(held.run_id, held.attempt) is not None
         assert await tx.get_run(held.run_id) is None
 
 
@@ -533,8 +535,8 @@ async def test_a_lapsed_cancelled_run_is_taken_over_to_be_ended(storage: Storage
         "rollback",
     )
     async with storage.transaction() as tx:
-        assert await tx.drop_held_run(held.run_id, held.attempt) is False  # the dead attempt can't
-        assert await tx.drop_held_run(run.run_id, run.attempt) is True
+        assert await tx.drop_held_run(held.run_id, held.attempt) is None  # the dead attempt can't
+        assert await tx.drop_held_run(run.run_id, run.attempt) is not None
 
 
 async def test_the_old_holder_loses_a_run_taken_back(storage: Storage) -> None:
@@ -560,3 +562,35 @@ async def test_forget_leases(storage: Storage) -> None:
         assert await tx.expire_leases(WORKER) == (0, [])  # its lease is still good
         assert await tx.forget_leases() == 1
         assert await tx.expire_leases(WORKER) == (1, [])
+
+
+@pytest.mark.parametrize("how", ["finish", "cancelled", "dropped"])
+async def test_a_held_runs_end_says_whether_runs_wait_behind_it(storage: Storage, how: str) -> None:
+    """The end of a held run tells whether its thread still has runs in flight (the thread
+    then stays busy and the workers are told): a run queued behind it counts, the run that
+    ended and runs of other threads do not."""
+    tid, other = await _thread(storage), await _thread(storage)
+    first, elsewhere = f.run(tid, at=1), f.run(other, at=2)
+    await _insert(storage, first, elsewhere)
+    held = await _claim(storage)
+    assert held is not None and held.run_id == first.run_id
+
+    async def end(run: Run) -> Ended | None:
+        async with storage.transaction() as tx:
+            assert await tx.get_thread(run.thread_id, for_update=True) is not None
+            if how == "finish":
+                return await tx.finish_run(run.run_id, run.attempt, "success", None, f.ts(5))
+            if how == "cancelled":
+                return await tx.end_cancelled_run(run.run_id, run.attempt, None, f.ts(5))
+            return await tx.drop_held_run(run.run_id, run.attempt)
+
+    behind = f.run(tid, at=3)
+    await _insert(storage, behind)
+    assert await end(held) == Ended(others_inflight=True)
+    last = await _claim(storage)
+    assert last is not None and last.run_id in (behind.run_id, elsewhere.run_id)
+    if last.run_id == elsewhere.run_id:
+        last = await _claim(storage)
+    assert last is not None and last.run_id == behind.run_id
+    assert await end(last) == Ended(others_inflight=False)
+    assert await end(last) is None  # ended already: nothing applies

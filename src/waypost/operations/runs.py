@@ -181,6 +181,12 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, assistant: Assis
             thread = await tx.get_thread(tid, for_update=True)
             if thread is None or not access.admits(thread.metadata):
                 raise NotFound("Thread or assistant not found.")
+    if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
+        assistant.assistant_id
+    ):
+        await tx.merge_thread_metadata(
+            tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
+        )
     inflight = await tx.inflight_runs(tid)
     if inflight and run.multitask_strategy == "reject":
         raise Conflict(
@@ -211,12 +217,6 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, assistant: Assis
     tx.notify("work")
     if run.available_at > created:
         tx.notify("due")  # the scheduler wakes the workers when it is due
-    if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
-        assistant.assistant_id
-    ):
-        await tx.merge_thread_metadata(
-            tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
-        )
     return stopped
 
 

@@ -99,12 +99,12 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     thread = await tx.get_thread(run.thread_id, for_update=True)
     # Each of these also forgets what claim_runs saved for the run's rollback.
     if end.rolled_back:
-        applied = await tx.drop_held_run(run.run_id, run.attempt)
+        ended = await tx.drop_held_run(run.run_id, run.attempt)
     elif end.status == "interrupted":
-        applied = await tx.end_cancelled_run(run.run_id, run.attempt, end.output, now)
+        ended = await tx.end_cancelled_run(run.run_id, run.attempt, end.output, now)
     else:
-        applied = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now)
-    if not applied:
+        ended = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now)
+    if ended is None:
         return False
     tx.notify("run_ended", run.run_id)
     if thread is None:
@@ -117,7 +117,7 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     # A rollback puts the thread back as it was before the run, breakpoint and error included.
     error = thread.error if end.rolled_back else end.error
     at_breakpoint = thread.at_breakpoint if end.rolled_back else end.at_breakpoint
-    busy = bool(await tx.inflight_runs(run.thread_id))
+    busy = ended.others_inflight
     if busy:
         # A run queued behind this one on its thread may start now. Only then: every
         # worker that hears "work" spends a claim transaction looking, and a run ending

@@ -49,6 +49,14 @@ class ThreadFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class Ended:
+    """A held run's end, applied (finish_run, end_cancelled_run, drop_held_run)."""
+
+    # Runs still queued or running on its thread, as the statement that ended it saw them.
+    others_inflight: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RunTimes:
     """Delayed runs as the scheduler sees them at one moment of the database's clock."""
 
@@ -228,7 +236,7 @@ class Tx(abc.ABC):
         held by worker_id for lease_s seconds. Runnable: due, no running run and no older
         pending run on its thread, the thread not held by a state update. Also saves the
         writes of the checkpoints each run will continue from, once per run, for an exact
-        rollback."""
+        rollback. Atomic by itself: safe in autocommit() as in a transaction."""
 
     @abc.abstractmethod
     async def run_times(self, since: str) -> RunTimes:
@@ -241,18 +249,19 @@ class Tx(abc.ABC):
         """Extend the holder's lease; None if the run is no longer held by this attempt."""
 
     @abc.abstractmethod
-    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
+    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> Ended | None:
         """running -> status, only by the holding attempt and only if no cancel was asked
-        meanwhile. False: not applied (the lease was lost, or a cancel landed first). When it
+        meanwhile. None: not applied (the lease was lost, or a cancel landed first). When it
         applies, what claim_runs saved for the run's rollback is forgotten with it (as by
-        discard_saved_writes); so do end_cancelled_run and drop_held_run."""
+        discard_saved_writes); so do end_cancelled_run and drop_held_run. The caller holds
+        the thread's row (get_thread for_update), so Ended.others_inflight stays true."""
 
     @abc.abstractmethod
-    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
+    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> Ended | None:
         """running -> interrupted for a cancel (interrupt), by the holding attempt."""
 
     @abc.abstractmethod
-    async def drop_held_run(self, run_id: str, attempt: int) -> bool:
+    async def drop_held_run(self, run_id: str, attempt: int) -> Ended | None:
         """Delete a running run, by the holding attempt (a rollback)."""
 
     @abc.abstractmethod
@@ -404,7 +413,7 @@ class Storage(abc.ABC):
         """A Tx whose statements each commit on their own, without a transaction block around
         them: for one statement (each is atomic by itself), or reads that need no snapshot in
         common. Saves a client-server database the BEGIN and COMMIT round trips. Not for row
-        locks (they end with their statement) nor claim_runs. Notices go out at the end, as
+        locks (they end with their statement). Notices go out at the end, as
         from a transaction that committed. By default, a transaction."""
         return self.transaction()
 

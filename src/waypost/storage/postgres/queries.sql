@@ -176,27 +176,45 @@ FROM (
     FOR UPDATE OF r SKIP LOCKED
 ) AS picked
 WHERE runs.seq = picked.seq
-RETURNING runs.*)
+RETURNING runs.*),
+-- A run claimed for the first time that continues from the thread's checkpoints (a command,
+-- or no input: models.Run.continues_checkpoint) has them saved in the same statement, for an
+-- exact rollback (see run_saved_heads in the migrations): the newest checkpoint of the root
+-- namespace and of every subgraph enclosing an interrupt still in play (ns minus its last
+-- step, joined by "|"), and its writes. "Newest" is langgraph's own order: checkpoint_id
+-- descending. One statement, so the claim and what a rollback needs commit together.
+continuing AS (
+    SELECT run_id, thread_id FROM claimed
+    WHERE attempt = 1 AND (coalesce(kwargs::jsonb -> 'command', 'null') NOT IN ('null', '{}')
+                           OR coalesce(kwargs::jsonb -> 'input', 'null') = 'null')),
+spaces AS (
+    SELECT c.run_id, c.thread_id, '' AS checkpoint_ns FROM continuing c
+    UNION
+    SELECT c.run_id, c.thread_id, array_to_string((ARRAY(SELECT json_array_elements_text(i.ns)))[1:k.n], '|')
+    FROM continuing c
+    JOIN interrupts i ON i.thread_id = c.thread_id AND i.superseded_by IS NULL
+    CROSS JOIN LATERAL json_array_elements(i.ns) WITH ORDINALITY AS k(step, n)
+    WHERE k.n < json_array_length(i.ns)),
+-- Each looked up on its primary key (LATERAL ... LIMIT, OFFSET 0): a join here would be
+-- planned on guesses about these few rows and scan langgraph's tables whole.
+heads AS (
+    INSERT INTO run_saved_heads (run_id, thread_id, checkpoint_ns, checkpoint_id)
+    SELECT s.run_id, s.thread_id, s.checkpoint_ns, newest.checkpoint_id
+    FROM spaces s CROSS JOIN LATERAL (
+        SELECT cp.checkpoint_id FROM checkpoints cp
+        WHERE cp.thread_id = s.thread_id AND cp.checkpoint_ns = s.checkpoint_ns
+        ORDER BY cp.checkpoint_id DESC LIMIT 1) AS newest
+    RETURNING run_id, thread_id, checkpoint_ns, checkpoint_id),
+saved_writes AS (
+    INSERT INTO run_saved_writes (run_id, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
+                                  idx, channel, type, value)
+    SELECT h.run_id, w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, w.idx,
+           w.channel, w.type, w.blob
+    FROM heads h CROSS JOIN LATERAL (
+        SELECT * FROM checkpoint_writes cw
+        WHERE cw.thread_id = h.thread_id AND cw.checkpoint_ns = h.checkpoint_ns
+          AND cw.checkpoint_id = h.checkpoint_id OFFSET 0) AS w)
 SELECT * FROM claimed ORDER BY seq;
-
--- The newest checkpoint of each namespace a claimed run continues from, and its writes,
--- saved for an exact rollback (see run_saved_heads in the migrations). "Newest" is
--- langgraph's own order: checkpoint_id descending.
--- name: save_heads
-INSERT INTO run_saved_heads (run_id, thread_id, checkpoint_ns, checkpoint_id)
-SELECT DISTINCT ON (checkpoint_ns) %(run_id)s, thread_id, checkpoint_ns, checkpoint_id
-FROM checkpoints
-WHERE thread_id = %(thread_id)s AND checkpoint_ns = ANY(%(namespaces)s::text[])
-ORDER BY checkpoint_ns, checkpoint_id DESC;
-
--- name: save_writes
-INSERT INTO run_saved_writes (run_id, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
-                              idx, channel, type, value)
-SELECT h.run_id, w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, w.idx,
-       w.channel, w.type, w.blob
-FROM checkpoint_writes w JOIN run_saved_heads h
-  ON h.run_id = %(run_id)s AND w.thread_id = h.thread_id AND w.checkpoint_ns = h.checkpoint_ns
- AND w.checkpoint_id = h.checkpoint_id;
 
 -- name: discard_saved_heads
 DELETE FROM run_saved_heads WHERE run_id = %(run_id)s;
@@ -218,35 +236,36 @@ WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND l
 RETURNING cancel_action;
 
 -- A held run's end: one statement that applies only for the holding attempt and, when it
--- does, forgets what claim_runs saved for the run's rollback (a run that ended keeps its work).
+-- does, forgets what claim_runs saved for the run's rollback (a run that ended keeps its work),
+-- and says whether other runs are in flight on its thread (_others_inflight).
 -- A cancel asked before the end is recorded wins: the holder then ends the run as asked.
 -- name: finish_run
 WITH ended AS (
 UPDATE runs SET status = %(status)s, output = %(output)s::json, updated_at = %(now)s::timestamptz,
     lease_owner = NULL, lease_until = NULL
 WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND cancel_action IS NULL
-RETURNING run_id),
+RETURNING run_id, thread_id),
 saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
 saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
-SELECT run_id FROM ended;
+{others_inflight:e}
 
 -- name: end_cancelled_run
 WITH ended AS (
 UPDATE runs SET status = 'interrupted', output = %(output)s::json, updated_at = %(now)s::timestamptz,
     lease_owner = NULL, lease_until = NULL
 WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running'
-RETURNING run_id),
+RETURNING run_id, thread_id),
 saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
 saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
-SELECT run_id FROM ended;
+{others_inflight:e}
 
 -- name: drop_held_run
 WITH ended AS (
 DELETE FROM runs WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running'
-RETURNING run_id),
+RETURNING run_id, thread_id),
 saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
 saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
-SELECT run_id FROM ended;
+{others_inflight:e}
 
 -- A run with a cancel pending is not handed back: its holder ends it as asked.
 -- name: release_run
@@ -507,3 +526,12 @@ NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
   AND NOT EXISTS (SELECT 1 FROM jsonb_each(%(contains)s::jsonb) f
                   WHERE jsonb_typeof(ALIAS.metadata -> f.key) IS DISTINCT FROM 'array'
                      OR NOT (ALIAS.metadata -> f.key) @> f.value)
+
+-- The last part of a held run's end (finish_run, end_cancelled_run, drop_held_run): whether
+-- runs are queued or running on its thread besides the one that ended. The caller holds the
+-- thread's row, so no run is queued on it meanwhile.
+-- name: _others_inflight
+SELECT ALIAS.run_id,
+       EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = ALIAS.thread_id AND o.run_id <> ALIAS.run_id
+                                      AND o.status IN ('pending', 'running')) AS others_inflight
+FROM ended ALIAS;

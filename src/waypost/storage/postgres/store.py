@@ -9,9 +9,11 @@ across processes. Times that decide something (due runs, leases, holds) are the 
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -27,6 +29,7 @@ from waypost.storage import rows
 from waypost.storage.base import (
     AssistantFilter,
     AuditFilter,
+    Ended,
     InterruptFilter,
     Lease,
     Notice,
@@ -60,8 +63,33 @@ DEFAULT_MAX_POOL_SIZE = 20
 # their seq order, each claimed by a different process) is tried again, on fresh snapshots.
 CLAIM_TRIES = 3
 
-# Every notice of a transaction, sent in one statement just before it commits.
-_NOTIFY = "SELECT pg_notify(%(prefix)s || c, p) FROM unnest(%(channels)s::text[], %(payloads)s::text[]) AS n(c, p)"
+# Every notice of a transaction, sent in one statement just before it commits (or with the
+# transaction's last writes, see PostgresTx._send_held).
+_NOTIFY = (
+    "SELECT pg_notify(%(_notice_prefix)s || c, p)"
+    " FROM unnest(%(_notice_channels)s::text[], %(_notice_payloads)s::text[]) AS n(c, p)"
+)
+_TARGET = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def write_target(sql: str) -> str | None:
+    """The table a plain INSERT, UPDATE or DELETE writes; None for any other statement."""
+    found = _TARGET.match(sql)
+    return found[1].lower() if found else None
+
+
+@functools.cache
+def _combined(writes: tuple[str, ...], notify: bool) -> str:
+    """Writes to different tables, and the notices, as one statement: each write a
+    data-modifying WITH (PostgreSQL runs each exactly once, whether read or not), its
+    placeholders renamed _w<i>_<name> so that the writes' parameters cannot collide."""
+    parts = []
+    for i, sql in enumerate(writes):
+        body = _PLACEHOLDER.sub(rf"%(_w{i}_\1)s", sql.rstrip().removesuffix(";"))
+        parts.append(f"_w{i} AS ({body})")
+    tail = _NOTIFY if notify else "SELECT 1"
+    return f"WITH {', '.join(parts)} {tail}" if parts else tail
 
 
 def _order(page: Page, allowed: set[str], default: str) -> str:
@@ -73,22 +101,63 @@ def _same(value: Any) -> Any:
 
 
 class PostgresTx(Tx):
-    def __init__(self, cur: driver.Cursor, queries: dict[str, str], prefix: str = PREFIX) -> None:
+    def __init__(self, cur: driver.Cursor, queries: dict[str, str], prefix: str = PREFIX, *, block: bool) -> None:
         self._cur = cur
         self._q = queries
         self._prefix = prefix
+        # In a transaction block, writes whose result nobody reads are held back and sent
+        # together (with the notices, at the end) as one statement, when the next statement
+        # that reads something goes, or when a held write would write a table already held
+        # (two writes of one row in one statement would not both apply). In autocommit mode
+        # each statement commits by itself and must go at once.
+        self._block = block
+        self._held: list[tuple[str, str, dict[str, Any]]] = []
         self.notices: list[tuple[Notice, str]] = []
 
     def notify(self, channel: Notice, payload: str = "") -> None:
-        # Kept until the end of the transaction, then sent inside it (send_notices):
+        # Kept until the end of the transaction, then sent inside it (finish):
         # PostgreSQL delivers them when it commits and drops them if it rolls back.
         self.notices.append((channel, payload))
 
-    async def send_notices(self) -> None:
+    async def finish(self) -> None:
+        """The end of the transaction's statements: the held writes, and the notices."""
         if self.notices:
             channels, payloads = zip(*self.notices, strict=True)
-            params = {"prefix": self._prefix, "channels": list(channels), "payloads": list(payloads)}
-            await self._cur.execute(_NOTIFY, params)
+            notices = {"_notice_prefix": self._prefix, "_notice_channels": list(channels)}
+            await self._send_held({**notices, "_notice_payloads": list(payloads)})
+        else:
+            await self._send_held()
+
+    async def _write(self, name: str, params: dict[str, Any]) -> None:
+        """A write whose result is not read: held back in a transaction block."""
+        if not self._block:
+            await self._exec(name, params)
+            return
+        table = write_target(self._q[name])
+        if any(write_target(sql) == table for _, sql, _ in self._held):
+            await self._send_held()
+        self._held.append((name, self._q[name], params))
+
+    async def _send_held(self, notices: dict[str, Any] | None = None) -> None:
+        held, self._held = self._held, []
+        if len(held) == 1 and not notices:
+            await self._run(*held[0])
+        elif held or notices:
+            names = "+".join(name for name, _, _ in held) or "notify"
+            params = {f"_w{i}_{k}": v for i, (_, _, p) in enumerate(held) for k, v in p.items()}
+            sql = _combined(tuple(sql for _, sql, _ in held), bool(notices))
+            await self._run(names, sql, {**params, **(notices or {})})
+
+    async def _run(
+        self, name: str, sql: str, params: dict[str, Any], allow: type[psycopg.Error] | None = None
+    ) -> driver.Cursor:
+        try:
+            await self._cur.execute(sql, params)
+        except psycopg.Error as exc:
+            if allow is not None and isinstance(exc, allow):
+                raise
+            raise driver.storage_error(f"query {name}", exc) from exc
+        return self._cur
 
     async def _exec(
         self,
@@ -105,13 +174,8 @@ class PostgresTx(Tx):
             sql = sql.replace("{order}", order)
         if parts:
             sql = fill(sql, **parts)
-        try:
-            await self._cur.execute(sql, params)
-        except psycopg.Error as exc:
-            if allow is not None and isinstance(exc, allow):
-                raise
-            raise driver.storage_error(f"query {name}", exc) from exc
-        return self._cur
+        await self._send_held()
+        return await self._run(name, sql, params, allow)
 
     async def _all(self, name: str, params: dict[str, Any], **how: Any) -> list[DictRow]:
         return await (await self._exec(name, params, **how)).fetchall()
@@ -190,10 +254,10 @@ class PostgresTx(Tx):
         return rows.thread(row, _same) if row else None
 
     async def set_thread_status(self, thread_id: str, status: str, now: str) -> None:
-        await self._exec("set_thread_status", {"thread_id": thread_id, "status": status, "now": now})
+        await self._write("set_thread_status", {"thread_id": thread_id, "status": status, "now": now})
 
     async def record_thread_state(self, thread_id: str, state: ThreadState) -> None:
-        await self._exec("record_thread_state", rows.state_params(thread_id, state))
+        await self._write("record_thread_state", rows.state_params(thread_id, state))
 
     async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
         # The thread's row first. A transaction queueing a run holds it (get_thread
@@ -203,7 +267,7 @@ class PostgresTx(Tx):
         return await self._count("lock_thread_state", {"thread_id": thread_id, "seconds": float(seconds)}) > 0
 
     async def unlock_thread_state(self, thread_id: str) -> None:
-        await self._exec("unlock_thread_state", {"thread_id": thread_id})
+        await self._write("unlock_thread_state", {"thread_id": thread_id})
 
     async def delete_thread(self, thread_id: str, *, keep_runs: bool = False) -> bool:
         params = {"thread_id": thread_id}
@@ -235,7 +299,7 @@ class PostgresTx(Tx):
 
     # runs
     async def insert_run(self, r: Run) -> None:
-        await self._exec("insert_run", rows.run_params(r))
+        await self._write("insert_run", rows.run_params(r))
 
     async def get_run(self, run_id: str) -> Run | None:
         row = await self._one("get_run", {"run_id": run_id})
@@ -256,29 +320,25 @@ class PostgresTx(Tx):
 
     # the queue and held runs: every time that decides is the database's (now() in the SQL)
     async def claim_runs(self, worker_id: str, lease_s: float, limit: int) -> list[Run]:
+        # One statement: the claim, and what a rollback of a continuing run needs (see the
+        # SQL). In autocommit mode (the worker's) it is a transaction of its own.
         params = {"worker": worker_id, "lease_s": float(lease_s), "limit": limit}
         claimed: list[DictRow] = []
         for _ in range(CLAIM_TRIES):
             try:
-                # A savepoint: a claim refused by runs_one_running undoes only itself, and
-                # the transaction goes on (a failed statement would abort all of it).
-                async with self._cur.connection.transaction():
+                # Inside a transaction block, a savepoint: a claim refused by runs_one_running
+                # undoes only itself, and the transaction goes on.
+                async with self._savepoint():
                     claimed = await self._all("claim_runs", params, allow=errors.UniqueViolation)
                 break
             except errors.UniqueViolation as exc:
                 log.info("a claim met another process's claim on the same thread; trying again: %s", exc)
-        runs = [rows.run(r, _same) for r in claimed]
-        for run in runs:
-            if run.attempt == 1 and run.continues_checkpoint:
-                await self._save_heads(run)
-        return runs
+        return [rows.run(r, _same) for r in claimed]
 
-    async def _save_heads(self, run: Run) -> None:
-        found = await self._all("thread_interrupts", {"thread_id": run.thread_id, "superseded": False})
-        namespaces = rows.namespaces_answered([rows.interrupt(r, _same) for r in found])
-        params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": namespaces}
-        await self._exec("save_heads", params)
-        await self._exec("save_writes", {"run_id": run.run_id})
+    def _savepoint(self) -> AbstractAsyncContextManager[object]:
+        conn = self._cur.connection
+        in_block = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return conn.transaction() if in_block else nullcontext()
 
     async def run_times(self, since: str) -> RunTimes:
         row = await self._one("run_times", {"since": since})
@@ -290,16 +350,20 @@ class PostgresTx(Tx):
         row = await self._one("renew_lease", params)
         return Lease(cancel_action=row["cancel_action"]) if row else None
 
-    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
+    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
-        return await self._count("finish_run", params) > 0
+        return await self._ended("finish_run", params)
 
-    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
+    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
-        return await self._count("end_cancelled_run", params) > 0
+        return await self._ended("end_cancelled_run", params)
 
-    async def drop_held_run(self, run_id: str, attempt: int) -> bool:
-        return await self._count("drop_held_run", {"run_id": run_id, "attempt": attempt}) > 0
+    async def drop_held_run(self, run_id: str, attempt: int) -> Ended | None:
+        return await self._ended("drop_held_run", {"run_id": run_id, "attempt": attempt})
+
+    async def _ended(self, name: str, params: dict[str, Any]) -> Ended | None:
+        row = await self._one(name, params)
+        return Ended(others_inflight=row["others_inflight"]) if row else None
 
     async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
         return await self._count("release_run", {"run_id": run_id, "attempt": attempt, "worker": worker_id}) > 0
@@ -340,16 +404,16 @@ class PostgresTx(Tx):
         return await self._count("answer_interrupts", params)
 
     async def release_answers(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
-        await self._exec("release_answers", {"thread_id": thread_id, "run_id": run_id, "ids": interrupt_ids})
+        await self._write("release_answers", {"thread_id": thread_id, "run_id": run_id, "ids": interrupt_ids})
 
     async def supersede_interrupts(self, thread_id: str, run_id: str, *, keep: list[str] | None = None) -> None:
-        await self._exec("supersede_interrupts", {"thread_id": thread_id, "run_id": run_id, "keep": keep or []})
+        await self._write("supersede_interrupts", {"thread_id": thread_id, "run_id": run_id, "keep": keep or []})
 
     async def restore_superseded(self, thread_id: str, run_id: str, interrupt_ids: list[str] | None = None) -> None:
-        await self._exec("restore_superseded", {"thread_id": thread_id, "run_id": run_id, "ids": interrupt_ids})
+        await self._write("restore_superseded", {"thread_id": thread_id, "run_id": run_id, "ids": interrupt_ids})
 
     async def upsert_interrupt(self, i: PendingInterrupt) -> None:
-        await self._exec("upsert_interrupt", rows.interrupt_params(i))
+        await self._write("upsert_interrupt", rows.interrupt_params(i))
 
     async def discard_saved_writes(self, run_id: str) -> None:
         await self._exec("discard_saved_writes", {"run_id": run_id})
@@ -396,10 +460,10 @@ class PostgresTx(Tx):
         return await self._count("expire_interrupt", params) > 0
 
     async def set_timer(self, t: Timer) -> None:
-        await self._exec("set_timer", rows.timer_params(t))
+        await self._write("set_timer", rows.timer_params(t))
 
     async def drop_timer(self, timer_id: str) -> None:
-        await self._exec("drop_timer", {"timer_id": timer_id})
+        await self._write("drop_timer", {"timer_id": timer_id})
 
     async def take_timer(self, t: Timer) -> bool:
         return await self._count("take_timer", rows.timer_params(t)) > 0
@@ -412,7 +476,7 @@ class PostgresTx(Tx):
         return row["at"] if row else None
 
     async def add_delivery(self, d: Delivery) -> None:
-        await self._exec("add_delivery", rows.delivery_params(d))
+        await self._write("add_delivery", rows.delivery_params(d))
 
     async def claim_deliveries(self, hold_s: float, limit: int) -> list[Delivery]:
         found = await self._all("claim_deliveries", {"hold_s": hold_s, "limit": limit})
@@ -443,7 +507,7 @@ class PostgresTx(Tx):
         return rows.delivery(row, _same) if row else None
 
     async def append_audit(self, e: AuditEntry) -> None:
-        await self._exec("append_audit", rows.audit_params(e))
+        await self._write("append_audit", rows.audit_params(e))
 
     async def search_audit(self, f: AuditFilter, limit: int, offset: int = 0) -> list[AuditEntry]:
         params = {**rows.audit_filter_params(f), "limit": limit, "offset": offset}
@@ -511,10 +575,10 @@ class PostgresStorage(Storage):
     async def transaction(self) -> AsyncIterator[Tx]:
         assert self._pool is not None, "storage is not open"
         try:
-            async with self._pool.connection() as conn, conn.transaction(), driver.cursor(conn) as cur:
-                tx = PostgresTx(cur, self._queries, self._prefix)
+            async with self._pool.connection() as conn, conn.transaction():
+                tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=True)
                 yield tx
-                await tx.send_notices()
+                await tx.finish()
         except psycopg.Error as exc:  # taking a connection, BEGIN, COMMIT: a query's own are wrapped already
             raise driver.storage_error("transaction", exc) from exc
 
@@ -524,10 +588,10 @@ class PostgresStorage(Storage):
         # statement is a transaction of its own, one round trip instead of three.
         assert self._pool is not None, "storage is not open"
         try:
-            async with self._pool.connection() as conn, driver.cursor(conn) as cur:
-                tx = PostgresTx(cur, self._queries, self._prefix)
+            async with self._pool.connection() as conn:
+                tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=False)
                 yield tx
-                await tx.send_notices()
+                await tx.finish()
         except psycopg.Error as exc:
             raise driver.storage_error("autocommit", exc) from exc
 

@@ -43,6 +43,7 @@ from waypost.storage import rows
 from waypost.storage.base import (
     AssistantFilter,
     AuditFilter,
+    Ended,
     InterruptFilter,
     Lease,
     Notice,
@@ -320,23 +321,26 @@ class SqliteTx(Tx):
         )
         return Lease(cancel_action=row["cancel_action"]) if row else None
 
-    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> bool:
+    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
-        return self._ended(run_id, self._exec("finish_run", params).rowcount > 0)
+        return self._ended(run_id, "finish_run", params)
 
-    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> bool:
+    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
-        return self._ended(run_id, self._exec("end_cancelled_run", params).rowcount > 0)
+        return self._ended(run_id, "end_cancelled_run", params)
 
-    async def drop_held_run(self, run_id: str, attempt: int) -> bool:
-        return self._ended(run_id, self._exec("drop_held_run", {"run_id": run_id, "attempt": attempt}).rowcount > 0)
+    async def drop_held_run(self, run_id: str, attempt: int) -> Ended | None:
+        return self._ended(run_id, "drop_held_run", {"run_id": run_id, "attempt": attempt})
 
-    def _ended(self, run_id: str, applied: bool) -> bool:
-        """A held run's end applied: forget what claim_runs saved for its rollback."""
-        if applied:
-            self._exec("discard_saved_writes", {"run_id": run_id})
-            self._exec("discard_saved_heads", {"run_id": run_id})
-        return applied
+    def _ended(self, run_id: str, name: str, params: dict[str, Any]) -> Ended | None:
+        """A held run's end; when it applies, forget what claim_runs saved for its rollback."""
+        held = self._exec("get_run", {"run_id": run_id}).fetchone()
+        if held is None or self._exec(name, params).rowcount == 0:
+            return None
+        self._exec("discard_saved_writes", {"run_id": run_id})
+        self._exec("discard_saved_heads", {"run_id": run_id})
+        others = self._exec("inflight_runs", {"thread_id": held["thread_id"]}).fetchall()
+        return Ended(others_inflight=any(r["run_id"] != run_id for r in others))
 
     async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
         params = {"run_id": run_id, "attempt": attempt, "worker": worker_id}
