@@ -326,3 +326,21 @@ async def test_assistant_search_applies_authorization_conditions(storage: Storag
         await tx.put_assistant(theirs, new_version=True)
         found, total = await tx.search_assistants(AssistantFilter(conditions=parse({"owner": "alice"})), Page(limit=10))
     assert ([a.assistant_id for a in found], total) == ([mine.assistant_id], 1)
+
+
+async def test_thread_and_assistant_read_together_as_each_alone(storage: Storage) -> None:
+    """What executing a run reads in one look is what the two single reads give, and a
+    thread or an assistant that is gone is None on its own side."""
+    t = f.thread(metadata={"owner": "ann"}, values={"v": 1})
+    a = f.assistant(config={"configurable": {"k": 1}}, metadata={"m": True})
+    await _insert(storage, t)
+    async with storage.transaction() as tx:
+        await tx.put_assistant(a, new_version=True)
+    async with storage.autocommit() as tx:
+        both = await tx.thread_and_assistant(t.thread_id, a.assistant_id)
+        alone = (await tx.get_thread(t.thread_id), await tx.get_assistant(a.assistant_id))
+        no_assistant = await tx.thread_and_assistant(t.thread_id, "gone")
+        no_thread = await tx.thread_and_assistant("gone", a.assistant_id)
+        neither = await tx.thread_and_assistant("gone", "gone")
+    assert both == alone and both[0] is not None and both[1] is not None
+    assert (no_assistant, no_thread, neither) == ((both[0], None), (None, both[1]), (None, None))

@@ -11,7 +11,7 @@ the models' ISO strings and booleans as bool.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from waypost import serde
@@ -24,6 +24,8 @@ Load = Callable[[Any], Any]
 
 class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
 
 
 def assistant(row: Row, load: Load) -> Assistant:
@@ -55,6 +57,14 @@ def thread(row: Row, load: Load) -> Thread:
         error=load(row["error"]),
         at_breakpoint=bool(row["at_breakpoint"]),
     )
+
+
+def thread_and_assistant(row: Row, load: Load) -> tuple[Thread | None, Assistant | None]:
+    """The thread_and_assistant query's row: a thread's columns, then an assistant's as a_*."""
+    found = thread(row, load) if row["thread_id"] is not None else None
+    if row["a_assistant_id"] is None:
+        return found, None
+    return found, assistant({key[2:]: row[key] for key in row.keys() if key.startswith("a_")}, load)
 
 
 def run(row: Row, load: Load) -> Run:

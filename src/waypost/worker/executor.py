@@ -106,9 +106,8 @@ class Execution:
 async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
     """Run the graph to its end or its next interrupt. Cancellable: the caller cancels this
     task to stop the graph; what the graph did until then is in its checkpoints."""
-    async with rt.storage.autocommit() as tx:  # two reads, no snapshot in common needed
-        thread = await tx.get_thread(run.thread_id)
-        assistant = await tx.get_assistant(run.assistant_id)
+    async with rt.storage.autocommit() as tx:
+        thread, assistant = await tx.thread_and_assistant(run.thread_id, run.assistant_id)
     execution.assistant = assistant
     if thread is None:  # deleted while queued; the run row went with it
         return

@@ -76,6 +76,19 @@ ON CONFLICT (thread_id) DO NOTHING;
 -- name: get_thread
 SELECT * FROM threads WHERE thread_id = %(thread_id)s {lock};
 
+-- What executing a run needs, in one look: its thread and its assistant (either may be gone).
+-- The assistant's columns are prefixed a_ (rows.thread_and_assistant).
+-- name: thread_and_assistant
+SELECT t.thread_id, t.created_at, t.updated_at, t.state_updated_at, t.metadata, t.config, t.status,
+       t.state_values, t.interrupts, t.error, t.at_breakpoint,
+       a.assistant_id AS a_assistant_id, a.graph_id AS a_graph_id, a.config AS a_config,
+       a.context AS a_context, a.metadata AS a_metadata, a.name AS a_name,
+       a.description AS a_description, a.version AS a_version, a.created_at AS a_created_at,
+       a.updated_at AS a_updated_at
+FROM (SELECT 1) AS one
+LEFT JOIN threads t ON t.thread_id = %(thread_id)s
+LEFT JOIN assistants a ON a.assistant_id = %(assistant_id)s;
+
 -- A shallow merge in one statement: the patch's keys replace the thread's.
 -- name: set_thread_metadata
 UPDATE threads SET metadata = metadata || %(patch)s::jsonb, updated_at = %(now)s::timestamptz

@@ -214,6 +214,11 @@ class SqliteTx(Tx):
         row = self._one("get_thread", {"thread_id": thread_id})
         return _thread(row) if row else None
 
+    async def thread_and_assistant(self, thread_id: str, assistant_id: str) -> tuple[Thread | None, Assistant | None]:
+        row = self._one("thread_and_assistant", {"thread_id": thread_id, "assistant_id": assistant_id})
+        assert row is not None  # one row, whatever exists
+        return rows.thread_and_assistant(row, _load)
+
     async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
         # Read and write under the write lock this transaction holds: atomic. A shallow
         # merge, as the API documents (json_patch would merge nested objects too).
