@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Command
 
@@ -506,3 +507,16 @@ async def test_run_delete(client: LangGraphClient, http: httpx.AsyncClient) -> N
     assert await client.runs.list(tid) == []
     assert_error(await http.delete(f"/threads/{tid}/runs/{run['run_id']}"), 404)
     assert_error(await http.delete(f"/threads/{UNKNOWN_THREAD}/runs/{run['run_id']}"), 404)
+
+
+@pytest.mark.parametrize("size", [10, 20_000])
+async def test_wait_answers_any_output_exactly(client: LangGraphClient, size: int) -> None:
+    """/wait answers from the run's end as its notice carried it when that is small, and
+    reads the run when it is too big for a notice: the same answer either way."""
+    text = ("é😀" * size)[:size]
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "agent", input={"some_text": "draft"})
+    done = await client.runs.wait(thread["thread_id"], "agent", command={"resume": text})
+    assert done == {"some_text": text}
+    (run, *_) = await client.runs.list(thread["thread_id"])
+    assert run["status"] == "success"

@@ -53,7 +53,7 @@ async def _wait_response(
     headers = {"Location": _location(run) + "/join", "Content-Location": _location(run)}
     # Registered before this coroutine first yields: nothing can have ended a run it created.
     signal = rt.waiters.watch(run.run_id) if just_created else None
-    ending = asyncio.ensure_future(runs.finished(rt, run.run_id, signal))
+    ending = asyncio.ensure_future(runs.finished(rt, run, signal))
     if not cancel_on_disconnect:
         done, _ = await asyncio.wait({ending}, timeout=runs.WAIT_KEEPALIVE_S)
         if done:

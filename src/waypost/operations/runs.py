@@ -24,6 +24,7 @@ from waypost.operations.transitions import Stopped, mark_busy, settle_thread, st
 from waypost.operations.webhooks import check_webhook_url
 from waypost.runtime import Runtime
 from waypost.storage.base import Page, Tx
+from waypost.waiters import Ending
 
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
 # A waiter re-reads its run this often even without a notice (a lost one costs this much).
@@ -261,26 +262,29 @@ async def delete(rt: Runtime, thread_id: str, run_id: str, access: Access = OPEN
             raise NotFound(f"Run {run_id} not found")
 
 
-async def finished(rt: Runtime, run_id: str, signal: asyncio.Future[None] | None = None) -> Run | None:
-    """Wait for a run to end and return it, read from storage (None if it is gone). The
-    storage's run_ended notice says when to look, from whichever process ended the run; a
-    slow re-read covers a lost notice. A caller that just created the run passes the
-    `signal` it registered (rt.waiters.watch) before anything could end it; the run is then
-    known to be in flight and is not read first."""
+async def finished(rt: Runtime, run: Run, signal: asyncio.Future[Ending | None] | None = None) -> Run | None:
+    """Wait for a run to end and return it (None if it is gone): as its run_ended notice
+    carried its end (status and output; its other fields as given), or else read from
+    storage. The notice comes from whichever process ended the run; a slow re-read covers a
+    lost one. A caller that just created the run passes the `signal` it registered
+    (rt.waiters.watch) before anything could end it; the run is then known to be in flight
+    and is not read first."""
     fresh = signal is not None
-    signal = signal or rt.waiters.watch(run_id)
+    signal = signal or rt.waiters.watch(run.run_id)
     try:
         while True:
             if not fresh:
                 async with rt.storage.autocommit() as tx:
-                    run = await tx.get_run(run_id)
-                if run is None or run.status not in INFLIGHT:
-                    return run
+                    found = await tx.get_run(run.run_id)
+                if found is None or found.status not in INFLIGHT:
+                    return found
             fresh = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(signal), timeout=LOST_NOTICE_REREAD_S)
+                ending = await asyncio.wait_for(asyncio.shield(signal), timeout=LOST_NOTICE_REREAD_S)
+                if ending is not None:
+                    return run.replace(status=ending.status, output=ending.output)
     finally:
-        rt.waiters.unwatch(run_id, signal)
+        rt.waiters.unwatch(run.run_id, signal)
 
 
 def result_of(run: Run | None) -> Any:

@@ -13,6 +13,7 @@ from waypost.inbox_config import InboxConfig
 from waypost.models import CancelAction, PendingInterrupt, Run, RunEnd, Thread
 from waypost.operations.interrupts import by_task, give_back, reconcile
 from waypost.storage.base import ThreadState, Tx
+from waypost.waiters import Ending, ended_notice
 
 Stopped = Literal["stopped", "signalled", "gone"]
 
@@ -106,7 +107,8 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
         ended = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now)
     if ended is None:
         return False
-    tx.notify("run_ended", run.run_id)
+    # The end rides on the notice (a rolled-back run is gone: its waiters read that).
+    tx.notify("run_ended", ended_notice(run.run_id, None if end.rolled_back else Ending(end.status, end.output)))
     if thread is None:
         tx.notify("work")  # whatever was queued behind it: let the workers look
         return True

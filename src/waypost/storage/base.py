@@ -33,7 +33,7 @@ from waypost.models import (
 )
 
 # Notices between processes, sent by a transaction when it commits: "work" (a run may be
-# claimable), "run_ended" (payload: the run id; its end is recorded, waiters may read it),
+# claimable), "run_ended" (payload: waiters.ended_notice; its end is recorded, waiters may read it),
 # "due" (a timer or a delivery was added: the scheduler looks again).
 Notice = Literal["work", "run_ended", "due"]
 
