@@ -31,24 +31,23 @@ def _after(state: State) -> dict[str, str]:
     return {"text": state["text"] + " [after]"}
 
 
-def _graph(storage: Storage) -> Pregel:
+def _steps() -> StateGraph[State]:
     builder = StateGraph(State)
     builder.add_node("ask", _ask)
     builder.add_node("after", _after)
     builder.add_edge(START, "ask")
     builder.add_edge("ask", "after")
-    return builder.compile(checkpointer=storage.checkpointer)
+    return builder
+
+
+def _graph(storage: Storage) -> Pregel:
+    return _steps().compile(checkpointer=storage.checkpointer)
 
 
 def _nested(storage: Storage) -> Pregel:
     """The same two steps inside a subgraph: the interrupt is raised one namespace down."""
-    inner = StateGraph(State)
-    inner.add_node("ask", _ask)
-    inner.add_node("after", _after)
-    inner.add_edge(START, "ask")
-    inner.add_edge("ask", "after")
     outer = StateGraph(State)
-    outer.add_node("sub", inner.compile())
+    outer.add_node("sub", _steps().compile())
     outer.add_edge(START, "sub")
     return outer.compile(checkpointer=storage.checkpointer)
 
