@@ -16,6 +16,7 @@ from datetime import datetime
 
 import psycopg
 import pytest
+from langgraph.checkpoint.base import CheckpointMetadata, empty_checkpoint
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 
 from tests.backends import postgres_schema
@@ -348,3 +349,28 @@ async def test_the_last_write_carries_the_notices_and_every_write_lands_in_order
         async with b.transaction() as tx:
             thread = await tx.get_thread(t.thread_id)
         assert heard == ["carried", "auto"] and thread is not None and thread.status == "error"
+
+
+async def test_checkpoint_io_of_one_run_does_not_hold_up_the_others(postgres_url: str) -> None:
+    """The checkpointer takes a pooled connection per operation and no lock of the process:
+    a checkpoint write stuck behind a row lock (another session's) leaves the others' reads
+    and writes free to go."""
+    async with open_storage(postgres_url) as storage:
+        saver = storage.checkpointer
+        checkpoint, metadata = empty_checkpoint(), CheckpointMetadata(source="input", step=-1)
+        stuck, free = [
+            await saver.aput({"configurable": {"thread_id": t, "checkpoint_ns": ""}}, checkpoint, metadata, {})
+            for t in ("stuck", "free")
+        ]
+        with psycopg.connect(postgres_url) as blocker:
+            blocker.execute("SELECT * FROM checkpoints WHERE thread_id = 'stuck' FOR UPDATE")
+            # the same checkpoint again: its upsert waits for the row lock
+            again = asyncio.create_task(saver.aput(stuck, checkpoint, metadata, {}))
+            await eventually(lambda: _waiting_for_locks(postgres_url), lambda n: n > 0, what="the write waits")
+            assert await asyncio.wait_for(saver.aget_tuple(free), timeout=5) is not None
+            await asyncio.wait_for(saver.aput_writes(free, [("channel", "value")], "task-1"), timeout=5)
+            assert not again.done()
+            blocker.rollback()
+        await asyncio.wait_for(again, timeout=5)
+        saved = await saver.aget_tuple(free)
+        assert saved is not None and [w[1:] for w in saved.pending_writes or []] == [("channel", "value")]

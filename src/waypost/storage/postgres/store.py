@@ -1,10 +1,11 @@
 """PostgreSQL storage: for several Waypost processes on one database.
 
 One psycopg AsyncConnectionPool serves Waypost's transactions and langgraph's own
-AsyncPostgresSaver: their tables share one database and schema (the URL's search_path). Every
-transaction is one pooled connection inside `conn.transaction()`; every state change is one
-conditional statement whose row count or RETURNING says whether it applied, so the rules hold
-across processes. Times that decide something (due runs, leases, holds) are the database's.
+AsyncPostgresSaver (saver.py: without its process-wide lock): their tables share one database
+and schema (the URL's search_path). Every transaction is one pooled connection inside
+`conn.transaction()`; every state change is one conditional statement whose row count or
+RETURNING says whether it applied, so the rules hold across processes. Times that decide
+something (due runs, leases, holds) are the database's.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from waypost.storage.base import (
 )
 from waypost.storage.postgres import driver, migrate
 from waypost.storage.postgres.listener import PREFIX, Listener, channel_prefix
+from waypost.storage.postgres.saver import PooledPostgresSaver
 from waypost.storage.rows import json_text
 from waypost.storage.sql import (
     ASSISTANT_SORT,
@@ -559,7 +561,7 @@ class PostgresStorage(Storage):
             await pool.open(wait=True)
             self._stack.push_async_callback(pool.close)
             self._pool = pool
-            self._saver = AsyncPostgresSaver(conn=pool)
+            self._saver = PooledPostgresSaver(pool)
             await self._migrate(conn)
             self._queries = await _fold_case_where_possible(conn, self._queries)
             self._prefix = await _channel_prefix(conn)
