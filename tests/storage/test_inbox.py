@@ -389,17 +389,7 @@ async def test_a_resume_deadline_meeting_an_answer_in_flight_looks_again_later(
     # run. The person's run may still be cancelled (its answer given back): the deadline
     # must then apply after all, so it is looked at again later, as when the deadline finds
     # the answer in flight from the start. It was taken and forgotten instead.
-    tid = await _thread(storage)
-    item = f.interrupt(tid)
-    await _put(storage, item)
-    plan = Plan(deadline=f.ts(0), on_deadline={"action": "resume", "value": "default"})
-    async with storage.transaction() as tx:
-        planned = await tx.set_plan(tid, item.interrupt_id, plan, item.plan_version)
-    assert planned is not None
-    version = planned.plan_version
-    timer = Timer(kind="deadline", due_at=f.ts(0), thread_id=tid, interrupt_id=item.interrupt_id, plan_version=version)
-    async with storage.transaction() as tx:
-        await tx.set_timer(timer)
+    tid, item, timer = await _resume_planned(storage, "default")
     person = f.run(tid)
 
     async def answered_meanwhile(rt: object, req: object) -> tuple[None, None]:

@@ -75,6 +75,7 @@ _TARGET = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.I
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
+@functools.cache  # asked of every held write, for each write held before it
 def write_target(sql: str) -> str | None:
     """The table a plain INSERT, UPDATE or DELETE writes; None for any other statement."""
     found = _TARGET.match(sql)
@@ -123,12 +124,12 @@ class PostgresTx(Tx):
 
     async def finish(self) -> None:
         """The end of the transaction's statements: the held writes, and the notices."""
-        if self.notices:
-            channels, payloads = zip(*self.notices, strict=True)
-            notices = {"_notice_prefix": self._prefix, "_notice_channels": list(channels)}
-            await self._send_held({**notices, "_notice_payloads": list(payloads)})
-        else:
+        if not self.notices:
             await self._send_held()
+            return
+        channels, payloads = (list(column) for column in zip(*self.notices, strict=True))
+        prefix = self._prefix
+        await self._send_held({"_notice_prefix": prefix, "_notice_channels": channels, "_notice_payloads": payloads})
 
     async def _write(self, name: str, params: dict[str, Any]) -> None:
         """A write whose result is not read: held back in a transaction block."""
