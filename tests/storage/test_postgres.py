@@ -80,8 +80,10 @@ async def test_a_migration_on_another_schema_does_not_hold_this_one_up(postgres_
             assert second.execute(migrate.TRY_SESSION_LOCK, (migrate.LOCK_CLASS,)).fetchone() == (False,)
 
 
-async def test_two_processes_hand_out_each_run_once(postgres_url: str) -> None:
-    """10 threads with two queued runs each; 20 claims at once from two processes, twice."""
+@pytest.mark.parametrize("mode", ["autocommit", "transaction"])
+async def test_two_processes_hand_out_each_run_once(postgres_url: str, mode: str) -> None:
+    """10 threads with two queued runs each; 20 claims at once from two processes, twice; each
+    claim a statement of its own (as the worker claims) or inside a transaction."""
     async with storages(postgres_url, 2) as (a, b):
         threads = [f.thread(at=i) for i in range(10)]
         first = [f.run(t.thread_id, at=i) for i, t in enumerate(threads)]
@@ -93,7 +95,7 @@ async def test_two_processes_hand_out_each_run_once(postgres_url: str) -> None:
                 await tx.insert_run(r2)
 
         async def claim(storage: Storage, worker: str) -> list[str]:
-            async with storage.transaction() as tx:
+            async with storage.autocommit() if mode == "autocommit" else storage.transaction() as tx:
                 return [r.run_id for r in await tx.claim_runs(worker, 60, 1)]
 
         async def claim_at_once() -> list[str]:
