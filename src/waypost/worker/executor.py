@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.pregel import Pregel
-from langgraph.pregel._task_status import read_task_statuses
 from langgraph.types import Command, Send, _interrupt_id
 
 from waypost import serde
@@ -248,7 +246,7 @@ async def conclude(rt: Runtime, run: Run, execution: Execution, cancel: CancelAc
     read from its own stream where that says everything; otherwise from its checkpoint. A
     rollback first undoes the run in the checkpointer, so what is read is the state before."""
     if cancel is None and execution.error is None:
-        ended = await _end_from_stream(run, execution)
+        ended = _end_from_stream(run, execution)
         if ended is not None:
             return ended
     graph = execution.graph
@@ -290,26 +288,26 @@ def _origin(run: Run, execution: Execution) -> dict[str, str | None]:
     }
 
 
-async def _end_from_stream(run: Run, execution: Execution) -> RunEnd | None:
-    """The end of a run that finished, from its stream's last state plus the interrupts its
-    root checkpoint holds (one checkpoint read, no state rebuild). None when that is not
-    enough to say it exactly: an interrupt raised by a task this run did not start, or
-    inside a subgraph (its `ns` needs the subgraph's state), or a possible breakpoint."""
+def _end_from_stream(run: Run, execution: Execution) -> RunEnd | None:
+    """The end of a run that finished, from its own stream alone: its last state, and the
+    interrupts its root tasks raised and did not get past. A task interrupted and not run
+    again has no pending question: langgraph runs every unfinished task of a step again when
+    it resumes, and a new input starts a new step. None when the stream cannot say it
+    exactly: an interrupt raised inside a subgraph (its `ns` needs the subgraph's state),
+    interrupts from several tasks (their order is the checkpoint's, by task path, which the
+    stream does not carry), or a possible breakpoint."""
     graph, shaper = execution.graph, execution.shaper
     if graph is None or shaper is None or not isinstance(shaper.last_values, dict):
         return None
-    saver = graph.checkpointer
-    if not isinstance(saver, BaseCheckpointSaver):
-        return None
-    saved = await saver.aget_tuple({"configurable": {"thread_id": run.thread_id, "checkpoint_ns": ""}})
-    if saved is None:
+    raising = {task_id: raised for task_id, raised in shaper.root_raised.items() if raised}
+    if len(raising) > 1:
         return None
     now = now_iso()
     pending = []
-    for task_id, status in read_task_statuses(saved.pending_writes or ()).items():
-        for intr in status.pending_interrupts:
-            name = shaper.root_tasks.get(task_id)
-            path = f"{name}:{task_id}"
+    for task_id, raised in raising.items():
+        name = shaper.root_tasks.get(task_id)
+        path = f"{name}:{task_id}"
+        for intr in raised:
             if name is None or not any(_interrupt_id(path, n) == intr.id for n in range(MAX_ANSWERS_PER_TASK)):
                 return None
             pending.append(

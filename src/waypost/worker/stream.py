@@ -31,6 +31,17 @@ LANGGRAPH_MODE = {
 }
 
 
+def as_interrupts(raw: Any) -> list[Interrupt]:
+    """Interrupts as langgraph streams them: objects, or dicts in the tasks mode."""
+    out = []
+    for intr in raw or ():
+        if isinstance(intr, dict) and "id" in intr:
+            intr = Interrupt(intr.get("value"), intr["id"], response_schema=intr.get("response_schema"))
+        if isinstance(intr, Interrupt):
+            out.append(intr)
+    return out
+
+
 class StreamShaper:
     def __init__(self, requested: list[str], subgraphs: bool, output_channels: str | Sequence[str]) -> None:
         # What the client asked for; `events` alone still needs one langgraph mode to run.
@@ -45,9 +56,11 @@ class StreamShaper:
         self._tasks: list[list[str]] = []
         self._partial: dict[str, Any] = {}
         # What the run's end is read from, so it needs no second look at the checkpoint: the
-        # root graph's last full state, and the names of the root tasks that ran.
+        # root graph's last full state, the names of the root tasks that ran, and what each
+        # root task that ended raised last (a subgraph's interrupt shows in its parent's).
         self.last_values: Any = None
         self.root_tasks: dict[str, str] = {}
+        self.root_raised: dict[str, list[Interrupt]] = {}
 
     def langgraph_modes(self) -> list[str]:
         # `values` for the run's final state and `tasks` for which task raised an interrupt
@@ -55,13 +68,7 @@ class StreamShaper:
         return sorted({LANGGRAPH_MODE[m] for m in self.requested} | {"values", "tasks"})
 
     def _items(self, interrupts: Any) -> list[dict[str, Any]]:
-        out = []
-        for intr in interrupts or ():
-            if isinstance(intr, dict) and "id" in intr:  # the tasks mode gives them as dicts
-                intr = Interrupt(intr.get("value"), intr["id"], response_schema=intr.get("response_schema"))
-            if isinstance(intr, Interrupt):
-                out.append(interrupt_item(intr, self._ns_of(intr.id)))
-        return out
+        return [interrupt_item(intr, self._ns_of(intr.id)) for intr in as_interrupts(interrupts)]
 
     def _ns_of(self, interrupt_id: str) -> list[str]:
         """langgraph derives an interrupt's id from its task's namespace and the number of
@@ -84,6 +91,8 @@ class StreamShaper:
             self._tasks.append([*ns, f"{chunk.get('name')}:{chunk.get('id')}"])
             if not ns:
                 self.root_tasks[str(chunk.get("id"))] = str(chunk.get("name"))
+        elif mode == "tasks" and not ns and isinstance(chunk, dict) and "interrupts" in chunk:  # a root task ended
+            self.root_raised[str(chunk.get("id"))] = as_interrupts(chunk["interrupts"])
         elif mode == "values" and not ns:
             self.last_values = chunk
         if ns and not self.subgraphs:
