@@ -376,3 +376,43 @@ async def test_checkpoint_io_of_one_run_does_not_hold_up_the_others(postgres_url
         await asyncio.wait_for(again, timeout=5)
         saved = await saver.aget_tuple(free)
         assert saved is not None and [w[1:] for w in saved.pending_writes or []] == [("channel", "value")]
+
+
+async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_does(postgres_url: str) -> None:
+    """A run's checkpoint writes commit without an fsync each (a durable commit after them,
+    the run's end, waits for them too); Waypost's own writes and the checkpointer's deletes
+    wait. A trigger records the setting each write was made under."""
+    async with open_storage(postgres_url) as storage:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE commit_modes (what text, mode text)")
+            conn.execute(
+                "CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "INSERT INTO commit_modes "
+                "VALUES (TG_TABLE_NAME || ' ' || TG_OP, current_setting('synchronous_commit')); "
+                "RETURN NULL; END $$"
+            )
+            for table in ("checkpoints", "checkpoint_writes", "threads"):
+                conn.execute(
+                    f"CREATE TRIGGER note_mode AFTER INSERT OR DELETE ON {table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION note_commit_mode()"
+                )
+            saver = storage.checkpointer
+            config = await saver.aput(
+                {"configurable": {"thread_id": "t", "checkpoint_ns": ""}},
+                empty_checkpoint(),
+                CheckpointMetadata(source="input", step=-1),
+                {},
+            )
+            await saver.aput_writes(config, [("channel", "value")], "task-1")
+            async with storage.transaction() as tx:
+                assert await tx.insert_thread(f.thread())
+            await saver.adelete_thread("t")
+            assert await saver.aget_tuple(config) is None
+            modes = conn.execute("SELECT what, mode FROM commit_modes").fetchall()
+    assert sorted(modes) == [
+        ("checkpoint_writes DELETE", "on"),
+        ("checkpoint_writes INSERT", "off"),
+        ("checkpoints DELETE", "on"),
+        ("checkpoints INSERT", "off"),
+        ("threads INSERT", "on"),
+    ]

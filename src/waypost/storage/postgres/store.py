@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
 
@@ -61,6 +61,16 @@ from waypost.storage.sql import (
 log = logging.getLogger("waypost.storage")
 
 DEFAULT_MAX_POOL_SIZE = 20
+
+
+def pool_sizes(total: int) -> tuple[int, int]:
+    """A process's connections, split between the durable pool (Waypost's transactions,
+    checkpoint reads) and the progress pool (checkpoint writes, short and batched): about a
+    quarter to progress, at least one each."""
+    progress = max(1, total // 4)
+    return max(1, total - progress), progress
+
+
 # A claim the unique index runs_one_running refuses (two runs of one thread committed out of
 # their seq order, each claimed by a different process) is tried again, on fresh snapshots.
 CLAIM_TRIES = 3
@@ -550,19 +560,12 @@ class PostgresStorage(Storage):
     async def _open(self) -> None:
         conn = await driver.connect(self.url)  # fails at once when the database can't be reached
         async with conn:
-            pool: AsyncConnectionPool[driver.Connection] = AsyncConnectionPool(
-                self.url,
-                min_size=1,
-                max_size=self.max_pool_size,
-                kwargs=driver.CONNECTION_KWARGS,
-                configure=driver.configure,
-                open=False,
-                name="waypost",
-            )
-            await pool.open(wait=True)
-            self._stack.push_async_callback(pool.close)
+            durable, progress = pool_sizes(self.max_pool_size)
+            pool = await self._open_pool("waypost", durable, driver.configure)
             self._pool = pool
-            self._saver = PooledPostgresSaver(pool)
+            self._saver = PooledPostgresSaver(
+                pool, await self._open_pool("waypost-progress", progress, driver.configure_progress)
+            )
             await self._migrate(conn)
             self._queries = await _fold_case_where_possible(conn, self._queries)
             self._prefix = await _channel_prefix(conn)
@@ -570,6 +573,22 @@ class PostgresStorage(Storage):
         await listener.start()
         self._stack.push_async_callback(listener.stop)
         self._listener = listener
+
+    async def _open_pool(
+        self, name: str, size: int, configure: Callable[[driver.Connection], Awaitable[None]]
+    ) -> AsyncConnectionPool[driver.Connection]:
+        pool: AsyncConnectionPool[driver.Connection] = AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=size,
+            kwargs=driver.CONNECTION_KWARGS,
+            configure=configure,
+            open=False,
+            name=name,
+        )
+        await pool.open(wait=True)
+        self._stack.push_async_callback(pool.close)
+        return pool
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
