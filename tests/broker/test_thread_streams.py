@@ -52,3 +52,20 @@ async def test_a_thread_stream_outlives_its_runs(brokers: Brokers) -> None:
     await brokers.b.publish(new_id(), thread_id, "values", b"next run")
     assert [e.data for e in await take(follower, 3)] == [b"1", b"after the run", b"next run"]
     await follower.close()
+
+
+async def test_a_run_end_can_tell_the_thread_followers_in_the_same_call(brokers: Brokers) -> None:
+    thread_id, run_id = new_id(), new_id()
+    follower = await brokers.a.subscribe_thread(thread_id)
+    run_sub = await brokers.a.subscribe(run_id, after=None)
+    await brokers.b.publish(run_id, thread_id, "values", b"1")
+    await brokers.b.end_run(run_id, thread_id, resumable=False, thread_event=("metadata", b'{"status": "run_done"}'))
+    assert [e.data for e in await drain(run_sub)] == [b"1"], "the run's stream ends"
+    got = await take(follower, 2)
+    assert [(e.event, e.data) for e in got] == [("values", b"1"), ("metadata", b'{"status": "run_done"}')]
+    assert got[0].id != got[1].id
+    # Ending again (a late second end) tells the thread nothing more.
+    await brokers.b.end_run(run_id, new_id(), resumable=False)
+    assert await follower.next(0) is None
+    await follower.close()
+    await run_sub.close()

@@ -78,9 +78,12 @@ class Broker(abc.ABC):
         """Append an event to the run's stream (and its thread's live followers)."""
 
     @abc.abstractmethod
-    async def end_run(self, run_id: str, thread_id: str, *, resumable: bool) -> None:
+    async def end_run(
+        self, run_id: str, thread_id: str, *, resumable: bool, thread_event: tuple[str, bytes] | None = None
+    ) -> None:
         """The run's stream is over. A resumable run's events stay readable for replay for
-        a while; others may be dropped."""
+        a while; others may be dropped. `thread_event` then goes to the thread's followers,
+        as publish_thread would send it (in the same round trip where there is one)."""
 
     @abc.abstractmethod
     async def subscribe(self, run_id: str, *, after: str | None) -> Subscription:

@@ -86,19 +86,22 @@ class MemoryBroker(Broker):
         for queue in self._threads.get(thread_id, ()):
             queue.put_nowait(item)
 
-    async def end_run(self, run_id: str, thread_id: str, *, resumable: bool) -> None:
+    async def end_run(
+        self, run_id: str, thread_id: str, *, resumable: bool, thread_event: tuple[str, bytes] | None = None
+    ) -> None:
         # A run nobody streamed leaves nothing behind. A subscriber cannot slip in between
         # its status check and subscribing: in one process both happen without a pause.
         channel = self._runs.get(run_id)
-        if channel is None:
-            return
-        for queue in channel.subscribers:
-            queue.put_nowait(None)
-        channel.subscribers.clear()
-        channel.ended_at = time.monotonic()
-        if not resumable:
-            channel.log.clear()
-        self._expire()
+        if channel is not None:
+            for queue in channel.subscribers:
+                queue.put_nowait(None)
+            channel.subscribers.clear()
+            channel.ended_at = time.monotonic()
+            if not resumable:
+                channel.log.clear()
+            self._expire()
+        if thread_event is not None:
+            await self.publish_thread(thread_id, *thread_event)
 
     async def subscribe(self, run_id: str, *, after: str | None) -> Subscription:
         channel = self._channel(run_id)

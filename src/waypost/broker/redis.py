@@ -97,16 +97,22 @@ end
 return id
 """
 
-# Mark a run's stream as over, once, and let it expire: soon, or after the replay window.
-# KEYS[1] the run's stream; ARGV: "1" if resumable else "0", TTL in ms, MAXLEN.
+# Mark a run's stream as over, once, and let it expire: soon, or after the replay window;
+# then pass a message (if any) to whoever listens to the thread's channel.
+# KEYS[1] the run's stream; ARGV: "1" if resumable else "0", TTL in ms, MAXLEN, and the thread
+# channel and its message, or two empty strings.
 _END = """
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-if last and last[2][1] == 'end' then
-  return 0
+local ended = 0
+if not (last and last[2][1] == 'end') then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'end', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ended = 1
 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'end', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+if ARGV[4] ~= '' then
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
+return ended
 """
 
 # What a lost or silent Redis looks like to redis-py and asyncio.
@@ -252,11 +258,16 @@ class RedisBroker(Broker):
         args: list[EncodableT] = [event, data, channel, self.max_events, ttl_ms, self._local_id()]
         await self._call("publish", self._publish_script(keys=[self._run_key(run_id)], args=args))
 
-    async def end_run(self, run_id: str, thread_id: str, *, resumable: bool) -> None:
+    async def end_run(
+        self, run_id: str, thread_id: str, *, resumable: bool, thread_event: tuple[str, bytes] | None = None
+    ) -> None:
         # Always written, even for a run nobody streamed: a subscriber in another process may
         # be between reading the run's status and subscribing, and must not wait forever.
         ttl_ms = int((RESUMABLE_TTL_S if resumable else ENDED_TTL_S) * 1000)
-        args: list[EncodableT] = ["1" if resumable else "0", ttl_ms, self.max_events]
+        channel, message = (
+            (self._thread_channel(thread_id), self._thread_message(*thread_event)) if thread_event else ("", b"")
+        )
+        args: list[EncodableT] = ["1" if resumable else "0", ttl_ms, self.max_events, channel, message]
         await self._call("end_run", self._end_script(keys=[self._run_key(run_id)], args=args))
 
     async def subscribe(self, run_id: str, *, after: str | None) -> Subscription:
@@ -308,8 +319,11 @@ class RedisBroker(Broker):
         return _ThreadSubscription(self, pubsub, follow)
 
     async def publish_thread(self, thread_id: str, event: str, data: bytes) -> None:
-        message = f"{self._local_id()} {len(event.encode())} {event}".encode() + data
+        message = self._thread_message(event, data)
         await self._call("publish_thread", self.redis.publish(self._thread_channel(thread_id), message))
+
+    def _thread_message(self, event: str, data: bytes) -> bytes:
+        return f"{self._local_id()} {len(event.encode())} {event}".encode() + data
 
     # cancel signals: the request is stored on the run; this only makes its holder see it
     # now rather than at its next heartbeat. Every broker hears it, this one included.

@@ -298,14 +298,14 @@ class Worker:
             return
         await self._after(run)
 
-    async def _end_stream(self, run: Run) -> None:
+    async def _end_stream(self, run: Run, thread_event: tuple[str, bytes] | None = None) -> None:
         resumable = bool(run.kwargs.get("resumable"))
-        await best_effort(self.rt.broker.end_run(run.run_id, run.thread_id, resumable=resumable), f"run {run.run_id}")
+        ending = self.rt.broker.end_run(run.run_id, run.thread_id, resumable=resumable, thread_event=thread_event)
+        await best_effort(ending, f"run {run.run_id}")
 
     async def _after(self, run: Run) -> None:
         rt = self.rt
         if run.temporary and run.kwargs.get("on_completion", "delete") == "delete":
             await rt.storage.checkpointer.adelete_thread(run.thread_id)
-        await self._end_stream(run)
-        done = serde.dumps({"status": "run_done", "run_id": run.run_id})
-        await best_effort(rt.broker.publish_thread(run.thread_id, "metadata", done), f"thread {run.thread_id}")
+        # The thread's followers hear that the run is done in the same round trip.
+        await self._end_stream(run, ("metadata", serde.dumps({"status": "run_done", "run_id": run.run_id})))
