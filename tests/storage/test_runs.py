@@ -568,29 +568,44 @@ async def test_forget_leases(storage: Storage) -> None:
 async def test_a_held_runs_end_says_whether_runs_wait_behind_it(storage: Storage, how: str) -> None:
     """The end of a held run tells whether its thread still has runs in flight (the thread
     then stays busy and the workers are told): a run queued behind it counts, the run that
-    ended and runs of other threads do not."""
+    ended and runs of other threads do not. It carries the thread's interrupt rows as the
+    transaction sees them then, superseded ones included, and no other thread's."""
     tid, other = await _thread(storage), await _thread(storage)
     first, elsewhere = f.run(tid, at=1), f.run(other, at=2)
     await _insert(storage, first, elsewhere)
     held = await _claim(storage)
     assert held is not None and held.run_id == first.run_id
 
-    async def end(run: Run) -> Ended | None:
+    async def end(run: Run) -> tuple[Ended | None, list[str]]:
         async with storage.transaction() as tx:
             assert await tx.get_thread(run.thread_id, for_update=True) is not None
             if how == "finish":
-                return await tx.finish_run(run.run_id, run.attempt, "success", None, f.ts(5))
-            if how == "cancelled":
-                return await tx.end_cancelled_run(run.run_id, run.attempt, None, f.ts(5))
-            return await tx.drop_held_run(run.run_id, run.attempt)
+                ended = await tx.finish_run(run.run_id, run.attempt, "success", None, f.ts(5))
+            elif how == "cancelled":
+                ended = await tx.end_cancelled_run(run.run_id, run.attempt, None, f.ts(5))
+            else:
+                ended = await tx.drop_held_run(run.run_id, run.attempt)
+            rows = await tx.thread_interrupts(run.thread_id, superseded=True)
+        assert ended is None or ended.interrupts == rows
+        return ended, [i.interrupt_id for i in rows]
 
+    async with storage.transaction() as tx:
+        for item in (f.interrupt(tid, interrupt_id="a", at=1), f.interrupt(other, interrupt_id="x", at=2)):
+            await tx.upsert_interrupt(item)
+        await tx.supersede_interrupts(tid, "some-run")
+        await tx.upsert_interrupt(f.interrupt(tid, interrupt_id="b", at=3))
     behind = f.run(tid, at=3)
     await _insert(storage, behind)
-    assert await end(held) == Ended(others_inflight=True)
+    ended, ids = await end(held)
+    assert ended is not None and ended.others_inflight and ids == ["a", "b"]
+    assert ended.interrupts[0].superseded_by == "some-run" and ended.interrupts[1].pending
     last = await _claim(storage)
     assert last is not None and last.run_id in (behind.run_id, elsewhere.run_id)
     if last.run_id == elsewhere.run_id:
         last = await _claim(storage)
     assert last is not None and last.run_id == behind.run_id
-    assert await end(last) == Ended(others_inflight=False)
-    assert await end(last) is None  # ended already: nothing applies
+    async with storage.transaction() as tx:
+        await tx.upsert_interrupt(f.interrupt(tid, interrupt_id="c", at=4))
+    ended, ids = await end(last)
+    assert ended is not None and not ended.others_inflight and ids == ["a", "b", "c"]
+    assert (await end(last))[0] is None  # ended already: nothing applies

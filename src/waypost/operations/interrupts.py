@@ -116,10 +116,16 @@ async def claim_answers(
 
 
 async def reconcile(
-    tx: Tx, thread_id: str, run_id: str, pending: list[PendingInterrupt], inbox: InboxConfig
+    tx: Tx,
+    thread_id: str,
+    run_id: str,
+    pending: list[PendingInterrupt],
+    known: list[PendingInterrupt],
+    inbox: InboxConfig,
 ) -> list[PendingInterrupt]:
     """Bring the table in step with the interrupts a run's checkpoint holds at its end, and
-    return the thread's pending ones.
+    return the thread's pending ones. `known` is every row of the thread's interrupts,
+    superseded ones too, as `tx` sees them (read under the thread's lock).
 
     - An interrupt still waiting in the checkpoint is pending: a claim by this run is given
       back (the graph never consumed the answer: the run was cancelled or failed first), and
@@ -128,10 +134,10 @@ async def reconcile(
       and is superseded otherwise.
     - New ones are recorded, as raised by this run, with the plan langgraph.json gives
       their node (assignees, deadline: its timers are set), and their receivers are told.
-    Claims and supersedes of other runs still in flight are left to those runs. One read,
-    then only the writes that change something.
+    Claims and supersedes of other runs still in flight are left to those runs. Only the
+    writes that change something.
     """
-    rows = {i.interrupt_id: i for i in await tx.thread_interrupts(thread_id, superseded=True)}
+    rows = {i.interrupt_id: i for i in known}
     waiting = {p.interrupt_id for p in pending}
     for item in pending:
         if item.interrupt_id not in rows:

@@ -181,7 +181,8 @@ async def update_state(
         async with rt.storage.transaction() as tx:
             current = await tx.get_thread(thread_id, for_update=True)
             if current is not None:
-                waiting = await reconcile(tx, thread_id, f"state-update:{uuid.uuid4()}", pending, rt.inbox)
+                known = await tx.thread_interrupts(thread_id, superseded=True)
+                waiting = await reconcile(tx, thread_id, f"state-update:{uuid.uuid4()}", pending, known, rt.inbox)
                 at_breakpoint = current.at_breakpoint and bool(snapshot and snapshot.next)
                 await tx.record_thread_state(
                     thread_id,

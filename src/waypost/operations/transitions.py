@@ -113,9 +113,9 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
         tx.notify("work")  # whatever was queued behind it: let the workers look
         return True
     if end.pending is None:  # the graph could not be read: its answers stay as they are
-        pending = [i for i in await tx.thread_interrupts(run.thread_id) if i.pending]
+        pending = [i for i in ended.interrupts if i.pending]
     else:
-        pending = await reconcile(tx, run.thread_id, run.run_id, end.pending, inbox)
+        pending = await reconcile(tx, run.thread_id, run.run_id, end.pending, ended.interrupts, inbox)
     # A rollback puts the thread back as it was before the run, breakpoint and error included.
     error = thread.error if end.rolled_back else end.error
     at_breakpoint = thread.at_breakpoint if end.rolled_back else end.at_breakpoint

@@ -54,6 +54,9 @@ class Ended:
 
     # Runs still queued or running on its thread, as the statement that ended it saw them.
     others_inflight: bool
+    # Every interrupt row of its thread (superseded ones too, oldest first), read with the end:
+    # the caller holds the thread's row, so they are as they stay until it commits.
+    interrupts: list[PendingInterrupt]
 
 
 @dataclass(frozen=True, slots=True)

@@ -541,10 +541,14 @@ NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
                      OR NOT (ALIAS.metadata -> f.key) @> f.value)
 
 -- The last part of a held run's end (finish_run, end_cancelled_run, drop_held_run): whether
--- runs are queued or running on its thread besides the one that ended. The caller holds the
--- thread's row, so no run is queued on it meanwhile.
+-- runs are queued or running on its thread besides the one that ended, and the thread's
+-- interrupt rows (one result row each, or one with a null interrupt_id when it has none).
+-- The caller holds the thread's row, so no run is queued on it meanwhile, and this statement
+-- (its snapshot taken once that lock was held) sees every change made before.
 -- name: _others_inflight
-SELECT ALIAS.run_id,
+SELECT ALIAS.run_id AS ended_run_id,
        EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = ALIAS.thread_id AND o.run_id <> ALIAS.run_id
-                                      AND o.status IN ('pending', 'running')) AS others_inflight
-FROM ended ALIAS;
+                                      AND o.status IN ('pending', 'running')) AS others_inflight,
+       i.*
+FROM ended ALIAS LEFT JOIN interrupts i ON i.thread_id = ALIAS.thread_id
+ORDER BY i.created_at, i.seq;

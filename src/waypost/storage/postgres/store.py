@@ -380,8 +380,11 @@ class PostgresTx(Tx):
         return await self._ended("drop_held_run", {"run_id": run_id, "attempt": attempt})
 
     async def _ended(self, name: str, params: dict[str, Any]) -> Ended | None:
-        row = await self._one(name, params)
-        return Ended(others_inflight=row["others_inflight"]) if row else None
+        found = await self._all(name, params)
+        if not found:
+            return None
+        interrupts = [rows.interrupt(r, _same) for r in found if r["interrupt_id"] is not None]
+        return Ended(others_inflight=found[0]["others_inflight"], interrupts=interrupts)
 
     async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
         return await self._count("release_run", {"run_id": run_id, "attempt": attempt, "worker": worker_id}) > 0

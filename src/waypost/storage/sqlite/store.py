@@ -345,7 +345,10 @@ class SqliteTx(Tx):
         self._exec("discard_saved_writes", {"run_id": run_id})
         self._exec("discard_saved_heads", {"run_id": run_id})
         others = self._exec("inflight_runs", {"thread_id": held["thread_id"]}).fetchall()
-        return Ended(others_inflight=any(r["run_id"] != run_id for r in others))
+        interrupts = self._exec("thread_interrupts", {"thread_id": held["thread_id"], "superseded": 1}).fetchall()
+        return Ended(
+            others_inflight=any(r["run_id"] != run_id for r in others), interrupts=[_interrupt(r) for r in interrupts]
+        )
 
     async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
         params = {"run_id": run_id, "attempt": attempt, "worker": worker_id}
