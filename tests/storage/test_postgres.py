@@ -379,9 +379,10 @@ async def test_checkpoint_io_of_one_run_does_not_hold_up_the_others(postgres_url
 
 
 async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_does(postgres_url: str) -> None:
-    """A run's checkpoint writes commit without an fsync each (a durable commit after them,
-    the run's end, waits for them too); Waypost's own writes and the checkpointer's deletes
-    wait. A trigger records the setting each write was made under."""
+    """A run's progress (checkpoint writes, a claim in autocommit(progress=True)) commits
+    without an fsync each (a durable commit after it, the run's end, waits for it too);
+    Waypost's other writes and the checkpointer's deletes wait. A trigger records the setting
+    each write was made under."""
     async with open_storage(postgres_url) as storage:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute("CREATE TABLE commit_modes (what text, mode text)")
@@ -391,9 +392,14 @@ async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_do
                 "VALUES (TG_TABLE_NAME || ' ' || TG_OP, current_setting('synchronous_commit')); "
                 "RETURN NULL; END $$"
             )
-            for table in ("checkpoints", "checkpoint_writes", "threads"):
+            for table, events in (
+                ("checkpoints", "INSERT OR DELETE"),
+                ("checkpoint_writes", "INSERT OR DELETE"),
+                ("threads", "INSERT"),
+                ("runs", "INSERT OR UPDATE"),
+            ):
                 conn.execute(
-                    f"CREATE TRIGGER note_mode AFTER INSERT OR DELETE ON {table} "
+                    f"CREATE TRIGGER note_mode AFTER {events} ON {table} "
                     "FOR EACH STATEMENT EXECUTE FUNCTION note_commit_mode()"
                 )
             saver = storage.checkpointer
@@ -404,8 +410,12 @@ async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_do
                 {},
             )
             await saver.aput_writes(config, [("channel", "value")], "task-1")
+            thread = f.thread()
             async with storage.transaction() as tx:
-                assert await tx.insert_thread(f.thread())
+                assert await tx.insert_thread(thread)
+                await tx.insert_run(f.run(thread.thread_id))
+            async with storage.autocommit(progress=True) as tx:
+                assert len(await tx.claim_runs("worker", 30.0, 1)) == 1
             await saver.adelete_thread("t")
             assert await saver.aget_tuple(config) is None
             modes = conn.execute("SELECT what, mode FROM commit_modes").fetchall()
@@ -414,5 +424,7 @@ async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_do
         ("checkpoint_writes INSERT", "off"),
         ("checkpoints DELETE", "on"),
         ("checkpoints INSERT", "off"),
+        ("runs INSERT", "on"),
+        ("runs UPDATE", "off"),
         ("threads INSERT", "on"),
     ]

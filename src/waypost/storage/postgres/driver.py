@@ -66,8 +66,8 @@ async def configure(conn: Connection) -> None:
 
 
 async def configure_progress(conn: Connection) -> None:
-    """A connection for a run's progress (langgraph's checkpoint writes): its commits do not
-    wait for the disk. They are visible to every session at once; only a crash of the
+    """A connection for a run's progress (its claim, langgraph's checkpoint writes): its
+    commits do not wait for the disk. They are visible to every session at once; only a crash of the
     PostgreSQL server itself can lose the last of them, and then only ones that no durable
     commit has followed (a commit waits for everything written before it), which is to say
     progress of a run whose end nobody was told: the run goes on from an earlier checkpoint."""

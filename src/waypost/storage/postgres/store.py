@@ -544,6 +544,7 @@ class PostgresStorage(Storage):
         self._queries = load_queries("postgres")
         self._stack = AsyncExitStack()
         self._pool: AsyncConnectionPool[driver.Connection] | None = None
+        self._progress: AsyncConnectionPool[driver.Connection] | None = None  # see driver.configure_progress
         self._saver: AsyncPostgresSaver | None = None
         self._listener: Listener | None = None
         self._prefix = PREFIX
@@ -564,11 +565,9 @@ class PostgresStorage(Storage):
         conn = await driver.connect(self.url)  # fails at once when the database can't be reached
         async with conn:
             durable, progress = pool_sizes(self.max_pool_size)
-            pool = await self._open_pool("waypost", durable, driver.configure)
-            self._pool = pool
-            self._saver = PooledPostgresSaver(
-                pool, await self._open_pool("waypost-progress", progress, driver.configure_progress)
-            )
+            self._pool = await self._open_pool("waypost", durable, driver.configure)
+            self._progress = await self._open_pool("waypost-progress", progress, driver.configure_progress)
+            self._saver = PooledPostgresSaver(self._pool, self._progress)
             await self._migrate(conn)
             self._queries = await _fold_case_where_possible(conn, self._queries)
             self._prefix = await _channel_prefix(conn)
@@ -613,12 +612,12 @@ class PostgresStorage(Storage):
             raise driver.storage_error("transaction", exc) from exc
 
     @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[Tx]:
+    async def autocommit(self, *, progress: bool = False) -> AsyncIterator[Tx]:
         # The pool's connections are in autocommit mode: outside conn.transaction() every
         # statement is a transaction of its own, one round trip instead of three.
-        assert self._pool is not None, "storage is not open"
+        assert self._pool is not None and self._progress is not None, "storage is not open"
         try:
-            async with self._pool.connection() as conn:
+            async with (self._progress if progress else self._pool).connection() as conn:
                 tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=False)
                 yield tx
                 await tx.finish()
