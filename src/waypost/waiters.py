@@ -1,7 +1,8 @@
 """Waiting for runs to end, in this process, woken by storage's `run_ended` notices.
 
 A notice is sent by the transaction that records the end, so it arrives only once that
-committed, in every process. It carries the run's end (status and output) when that is small
+committed, in every process (in the one that committed it twice: at once, then PostgreSQL's
+copy, which finds the waiters resolved). It carries the run's end (status and output) when that is small
 enough for a notice: the waiter then answers from it. Otherwise it only says "look", and the
 waiter reads the run from storage; a lost notice costs latency (a slow re-read), not truth.
 """

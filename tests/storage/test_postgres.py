@@ -169,7 +169,30 @@ async def test_notices_reach_every_process_on_commit_only(postgres_url: str) -> 
             tx.notify("run_ended", "after")
         await eventually(lambda: _now(heard["b"]), lambda got: "after" in got, what="b hears the later notice")
         assert heard["b"] == ["first", "work:w", "after"]  # in order, and nothing from the rollback
-        await eventually(lambda: _now(heard["a"]), lambda got: got == ["first", "after"], what="a hears its own")
+        # a hears its own run_ended twice: as it commits, and PostgreSQL's copy (runs/wait's
+        # waiters take the repeat as a no-op), never the rolled back one
+        await eventually(
+            lambda: _now(heard["a"]),
+            lambda got: Counter(got) == {"first": 2, "after": 2},
+            what="a hears its own",
+        )
+        assert heard["a"][0] == "first"
+
+
+async def test_a_run_end_is_heard_in_its_own_process_as_it_commits(postgres_url: str) -> None:
+    """A run_ended notice reaches this process's listeners as its transaction commits, and
+    again when PostgreSQL's copy arrives; a "work" notice only once (a second would cost every
+    worker a claim)."""
+    async with open_storage(postgres_url) as storage:
+        heard: list[str] = []
+        storage.listen("run_ended", heard.append)
+        storage.listen("work", lambda payload: heard.append(f"work:{payload}"))
+        async with storage.transaction() as tx:
+            tx.notify("run_ended", "r1 {}")
+            tx.notify("work", "w")
+        await eventually(lambda: _now(heard), lambda got: sorted(got) == ["r1 {}", "r1 {}", "work:w"], what="copies")
+        await asyncio.sleep(0.2)
+        assert sorted(heard) == ["r1 {}", "r1 {}", "work:w"]
 
 
 async def test_notices_stay_within_their_schema(postgres_url: str) -> None:
@@ -178,12 +201,13 @@ async def test_notices_stay_within_their_schema(postgres_url: str) -> None:
     other_url = pg.new_schema("other")
     async with storages(postgres_url, 1) as (a,), storages(other_url, 1) as (other,):
         heard: dict[str, list[str]] = {"a": [], "other": []}
-        a.listen("run_ended", heard["a"].append)
-        other.listen("run_ended", heard["other"].append)
+        # "work": a notice each process hears from PostgreSQL only (see HEARD_AT_COMMIT)
+        a.listen("work", heard["a"].append)
+        other.listen("work", heard["other"].append)
         async with other.transaction() as tx:
-            tx.notify("run_ended", "theirs")
+            tx.notify("work", "theirs")
         async with a.transaction() as tx:
-            tx.notify("run_ended", "ours")
+            tx.notify("work", "ours")
         await eventually(lambda: _now(heard["a"]), lambda got: "ours" in got, what="a hears its own")
         await eventually(lambda: _now(heard["other"]), lambda got: "theirs" in got, what="other hears its own")
         assert heard == {"a": ["ours"], "other": ["theirs"]}

@@ -60,6 +60,12 @@ class Listener:
     def add(self, channel: Notice, callback: Callable[[str], None]) -> None:
         self._callbacks[channel].append(callback)
 
+    def deliver(self, channel: Notice, payload: str) -> None:
+        """A notice this process sent and saw commit, to its own listeners now (call_soon)."""
+        loop = asyncio.get_running_loop()
+        for callback in self._callbacks.get(channel, ()):
+            loop.call_soon(callback, payload)
+
     async def start(self) -> None:
         """Connect and LISTEN before returning: a notice sent once the storage is open is
         heard, even one sent before the first callback is added (it finds none)."""

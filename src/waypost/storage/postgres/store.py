@@ -61,6 +61,10 @@ from waypost.storage.sql import (
 log = logging.getLogger("waypost.storage")
 
 DEFAULT_MAX_POOL_SIZE = 20
+# Notices whose listeners take a repeat as a no-op (a run's waiters are resolved once): heard
+# in this process as its transaction commits, then again from PostgreSQL. A waiting
+# runs/wait answers a round trip sooner. ("work" would cost every worker a second claim.)
+HEARD_AT_COMMIT: frozenset[Notice] = frozenset({"run_ended"})
 
 
 def pool_sizes(total: int) -> tuple[int, int]:
@@ -604,10 +608,12 @@ class PostgresStorage(Storage):
     async def transaction(self) -> AsyncIterator[Tx]:
         assert self._pool is not None, "storage is not open"
         try:
-            async with self._pool.connection() as conn, conn.transaction():
-                tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=True)
-                yield tx
-                await tx.finish()
+            async with self._pool.connection() as conn:
+                async with conn.transaction():
+                    tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=True)
+                    yield tx
+                    await tx.finish()
+                self._heard_here(tx.notices)
         except psycopg.Error as exc:  # taking a connection, BEGIN, COMMIT: a query's own are wrapped already
             raise driver.storage_error("transaction", exc) from exc
 
@@ -621,8 +627,17 @@ class PostgresStorage(Storage):
                 tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=False)
                 yield tx
                 await tx.finish()
+            self._heard_here(tx.notices)
         except psycopg.Error as exc:
             raise driver.storage_error("autocommit", exc) from exc
+
+    def _heard_here(self, notices: list[tuple[Notice, str]]) -> None:
+        """Committed notices that this process's own listeners hear at once, without waiting
+        for PostgreSQL's copy (which comes too, and then finds nothing left to do)."""
+        assert self._listener is not None, "storage is not open"
+        for channel, payload in notices:
+            if channel in HEARD_AT_COMMIT:
+                self._listener.deliver(channel, payload)
 
     def listen(self, channel: Notice, callback: Callable[[str], None]) -> None:
         assert self._listener is not None, "storage is not open"
