@@ -385,24 +385,20 @@ async def _raw(tx: object, sql: str) -> None:
 async def test_a_resume_deadline_meeting_an_answer_in_flight_looks_again_later(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A person's answer claims the interrupt while the deadline prepares its own answer's
-    # run. The person's run may still be cancelled (its answer given back): the deadline
+    # A person's answer claims the interrupt while the deadline builds its own answer's
+    # request. The person's run may still be cancelled (its answer given back): the deadline
     # must then apply after all, so it is looked at again later, as when the deadline finds
     # the answer in flight from the start. It was taken and forgotten instead.
     tid, item, timer = await _resume_planned(storage, "default")
     person = f.run(tid)
 
-    async def answered_meanwhile(rt: object, req: object) -> tuple[None, None]:
+    async def answered_meanwhile(*args: object, **kwargs: object) -> None:
         async with storage.transaction() as tx:
             await tx.insert_run(person)
             assert await tx.answer_interrupts(tid, [item.interrupt_id], person.run_id, now_iso(), "ann") == 1
-        return None, None
 
-    async def request(*args: object, **kwargs: object) -> None:
-        return None
-
-    monkeypatch.setattr(deadlines, "answer_request", request)
-    monkeypatch.setattr(deadlines.runs, "prepare", answered_meanwhile)
+    monkeypatch.setattr(deadlines, "answer_request", answered_meanwhile)
+    monkeypatch.setattr(deadlines.runs, "prepare", lambda rt, req: None)
     await deadlines.fire(SimpleNamespace(storage=storage), timer)  # type: ignore[arg-type]
     async with storage.transaction() as tx:
         assert await tx.next_timer_at() is not None, "the deadline was dropped with the answer still in flight"

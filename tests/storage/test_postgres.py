@@ -452,3 +452,26 @@ async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_do
         ("runs UPDATE", "off"),
         ("threads INSERT", "on"),
     ]
+
+
+async def test_a_thread_read_with_its_assistant_for_update_holds_the_thread(postgres_url: str) -> None:
+    """How queueing a run starts: the thread's row locked, its assistant read in the same
+    statement; another session's lock of the thread waits until that transaction ends."""
+    async with storages(postgres_url, 2) as (a, b):
+        t = f.thread()
+        async with a.transaction() as tx:
+            assert await tx.insert_thread(t)
+
+        async def lock_elsewhere() -> None:
+            async with b.transaction() as tx:
+                assert await tx.get_thread(t.thread_id, for_update=True) is not None
+
+        async with a.transaction() as tx:
+            thread, assistant = await tx.thread_and_assistant(t.thread_id, "no-such-assistant", for_update=True)
+            assert thread is not None and thread.thread_id == t.thread_id and assistant is None
+            other = asyncio.create_task(lock_elsewhere())
+            await eventually(lambda: _waiting_for_locks(postgres_url), lambda n: n > 0, what="the other lock waits")
+            assert not other.done()
+        await asyncio.wait_for(other, timeout=5)
+        async with a.transaction() as tx:
+            assert await tx.thread_and_assistant("no-such-thread", "x", for_update=True) == (None, None)

@@ -53,15 +53,25 @@ def _is_uuid(value: str) -> bool:
 async def resolve(rt: Runtime, assistant_id: str, access: Access = OPEN) -> Assistant:
     """An assistant by UUID or by graph name (its system assistant); one the caller may not
     see is not found."""
-    if not _is_uuid(assistant_id):
-        if assistant_id not in rt.graphs.specs:
-            raise InvalidInput(
-                f"Invalid assistant: {assistant_id!r}. Must be either a valid assistant UUID or one "
-                f"of the registered graphs: {', '.join(rt.graphs.specs)}"
-            )
-        assistant_id = system_assistant_id(assistant_id)
+    assistant_id = resolve_id(rt, assistant_id)
     async with rt.storage.autocommit() as tx:
-        assistant = await tx.get_assistant(assistant_id)
+        return found(await tx.get_assistant(assistant_id), assistant_id, access)
+
+
+def resolve_id(rt: Runtime, assistant_id: str) -> str:
+    """The id of the assistant a UUID or a graph name (its system assistant) names; reads nothing."""
+    if _is_uuid(assistant_id):
+        return assistant_id
+    if assistant_id not in rt.graphs.specs:
+        raise InvalidInput(
+            f"Invalid assistant: {assistant_id!r}. Must be either a valid assistant UUID or one "
+            f"of the registered graphs: {', '.join(rt.graphs.specs)}"
+        )
+    return system_assistant_id(assistant_id)
+
+
+def found(assistant: Assistant | None, assistant_id: str, access: Access = OPEN) -> Assistant:
+    """The assistant read for assistant_id; not found if there is none the caller may see."""
     if assistant is None or not access.admits(assistant.metadata):
         raise not_found(assistant_id)
     return assistant
@@ -74,10 +84,7 @@ async def get(rt: Runtime, assistant_id: str, access: Access = OPEN) -> Assistan
 
 
 async def _visible(tx: Tx, assistant_id: str, access: Access) -> Assistant:
-    current = await tx.get_assistant(assistant_id)
-    if current is None or not access.admits(current.metadata):
-        raise not_found(assistant_id)
-    return current
+    return found(await tx.get_assistant(assistant_id), assistant_id, access)
 
 
 async def create(

@@ -134,7 +134,7 @@ async def _resume(rt: Runtime, timer: Timer, item: PendingInterrupt) -> None:
     answered by the deadline."""
     value = (item.on_deadline or {}).get("value")
     req = await answer_request(rt, item, value, origin=SYSTEM, via="deadline", comment="the deadline passed")
-    run, assistant = await runs.prepare(rt, req)
+    run = runs.prepare(rt, req)
     async with rt.storage.transaction() as tx:
         if not await tx.take_timer(timer):
             return
@@ -145,7 +145,7 @@ async def _resume(rt: Runtime, timer: Timer, item: PendingInterrupt) -> None:
             await _look_again_if_in_flight(tx, timer, current)
             return
         await interrupt_event(tx, rt.inbox, "interrupt.deadline_passed", current, {"action": "resume"})
-        await runs.admit(tx, rt, req, run, assistant)
+        await runs.admit(tx, rt, req, run)
         await tx.append_audit(_entry(current, "resumed", {"value": value}, run_id=run.run_id))
 
 

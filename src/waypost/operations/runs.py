@@ -15,7 +15,7 @@ from waypost.auth.access import OPEN, Access
 from waypost.broker import best_effort
 from waypost.config import WebhookPolicy
 from waypost.errors import BadRequest, Conflict, InvalidInput, NotFound, WaypostError
-from waypost.models import INFLIGHT, Assistant, CancelAction, Origin, Run, iso, now_iso
+from waypost.models import INFLIGHT, CancelAction, Origin, Run, iso, now_iso
 from waypost.operations import assistants, audit
 from waypost.operations.interrupts import claim_answers
 from waypost.operations.notify import interrupt_event
@@ -116,9 +116,9 @@ async def create(rt: Runtime, req: RunRequest) -> Run:
     transaction: either the run is queued with everything it claimed, or nothing changed.
     An answer that is refused is recorded as such in the audit log."""
     try:
-        run, assistant = await prepare(rt, req)
+        run = prepare(rt, req)
         async with rt.storage.transaction() as tx:
-            stopped = await admit(tx, rt, req, run, assistant)
+            stopped = await admit(tx, rt, req, run)
     except WaypostError as exc:
         if _is_resume(req.payload) and exc.status < 500:
             await audit.answer_refused(
@@ -138,38 +138,40 @@ async def create(rt: Runtime, req: RunRequest) -> Run:
     return run
 
 
-async def prepare(rt: Runtime, req: RunRequest) -> tuple[Run, Assistant]:
-    """Check a run's request and build its row; reads nothing under a transaction."""
+def prepare(rt: Runtime, req: RunRequest) -> Run:
+    """Check a run's request and build its row; reads nothing (admit reads its assistant)."""
     p = req.payload
     stateless = req.thread_id is None
     _validate(rt, p, stateless)
-    assistant = await assistants.resolve(rt, p["assistant_id"])
+    assistant_id = assistants.resolve_id(rt, p["assistant_id"])
     now = datetime.now(UTC)
     created = iso(now)
     available = iso(now + timedelta(seconds=p["after_seconds"])) if p.get("after_seconds") else created
     run = Run(
         run_id=str(uuid.uuid4()),
         thread_id=req.thread_id or str(uuid.uuid4()),
-        assistant_id=assistant.assistant_id,
+        assistant_id=assistant_id,
         created_at=created,
         updated_at=created,
         status="pending",
-        metadata={**(p.get("metadata") or {}), "assistant_id": assistant.assistant_id},
+        metadata={**(p.get("metadata") or {}), "assistant_id": assistant_id},
         kwargs={**_kwargs(p, stateless, req.streamed, req.access), "headers": req.headers or None},
         multitask_strategy=p.get("multitask_strategy") or "enqueue",
         available_at=available,
         temporary=stateless,
     )
-    return run, assistant
+    return run
 
 
-async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, assistant: Assistant) -> list[tuple[Run, Stopped]]:
-    """Queue a prepared run inside `tx`: its thread (created if asked), the multitask
-    strategy, the answers it carries (claimed exactly once, logged, their receivers told).
-    Returns the in-flight runs it stopped, to announce once `tx` commits."""
+async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run) -> list[tuple[Run, Stopped]]:
+    """Queue a prepared run inside `tx`: its assistant (read with the thread's lock), its
+    thread (created if asked), the multitask strategy, the answers it carries (claimed
+    exactly once, logged, their receivers told). Returns the in-flight runs it stopped, to
+    announce once `tx` commits."""
     p, access, tid, created = req.payload, req.access, run.thread_id, run.created_at
     stopped: list[tuple[Run, Stopped]] = []
-    thread = await tx.get_thread(tid, for_update=True)
+    thread, named = await tx.thread_and_assistant(tid, run.assistant_id, for_update=True)
+    assistant = assistants.found(named, run.assistant_id)
     if thread is not None and not access.admits(thread.metadata):
         # Another user's thread is no thread for this caller, and is not taken over either.
         raise NotFound("Thread or assistant not found.")

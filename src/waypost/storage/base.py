@@ -184,9 +184,11 @@ class Tx(abc.ABC):
         checks made on it hold until our writes commit (PostgreSQL `FOR UPDATE`)."""
 
     @abc.abstractmethod
-    async def thread_and_assistant(self, thread_id: str, assistant_id: str) -> tuple[Thread | None, Assistant | None]:
-        """A thread and an assistant in one read (what executing a run needs); None for
-        either that does not exist."""
+    async def thread_and_assistant(
+        self, thread_id: str, assistant_id: str, *, for_update: bool = False
+    ) -> tuple[Thread | None, Assistant | None]:
+        """A thread and an assistant in one read (what executing or queueing a run needs);
+        None for either that does not exist. for_update locks the thread's row as get_thread."""
 
     @abc.abstractmethod
     async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:

@@ -86,7 +86,7 @@ SELECT t.thread_id, t.created_at, t.updated_at, t.state_updated_at, t.metadata, 
        a.description AS a_description, a.version AS a_version, a.created_at AS a_created_at,
        a.updated_at AS a_updated_at
 FROM (SELECT 1) AS one
-LEFT JOIN threads t ON t.thread_id = %(thread_id)s
+LEFT JOIN LATERAL (SELECT * FROM threads WHERE thread_id = %(thread_id)s {lock}) AS t ON true
 LEFT JOIN assistants a ON a.assistant_id = %(assistant_id)s;
 
 -- A shallow merge in one statement: the patch's keys replace the thread's.

@@ -265,8 +265,11 @@ class PostgresTx(Tx):
         row = await self._one("get_thread", {"thread_id": thread_id}, lock="FOR UPDATE" if for_update else "")
         return rows.thread(row, _same) if row else None
 
-    async def thread_and_assistant(self, thread_id: str, assistant_id: str) -> tuple[Thread | None, Assistant | None]:
-        row = await self._one("thread_and_assistant", {"thread_id": thread_id, "assistant_id": assistant_id})
+    async def thread_and_assistant(
+        self, thread_id: str, assistant_id: str, *, for_update: bool = False
+    ) -> tuple[Thread | None, Assistant | None]:
+        params = {"thread_id": thread_id, "assistant_id": assistant_id}
+        row = await self._one("thread_and_assistant", params, lock="FOR UPDATE" if for_update else "")
         assert row is not None  # one row, whatever exists
         return rows.thread_and_assistant(row, _same)
 

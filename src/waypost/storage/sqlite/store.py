@@ -214,7 +214,10 @@ class SqliteTx(Tx):
         row = self._one("get_thread", {"thread_id": thread_id})
         return _thread(row) if row else None
 
-    async def thread_and_assistant(self, thread_id: str, assistant_id: str) -> tuple[Thread | None, Assistant | None]:
+    async def thread_and_assistant(
+        self, thread_id: str, assistant_id: str, *, for_update: bool = False
+    ) -> tuple[Thread | None, Assistant | None]:
+        # for_update: the transaction holds the write lock already (see get_thread)
         row = self._one("thread_and_assistant", {"thread_id": thread_id, "assistant_id": assistant_id})
         assert row is not None  # one row, whatever exists
         return rows.thread_and_assistant(row, _load)
