@@ -7,16 +7,20 @@ schema, so every race below is a race between separate database sessions.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+import types
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import pytest
 from langgraph.checkpoint.base import CheckpointMetadata, empty_checkpoint
+from langgraph.checkpoint.postgres import aio
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 
 from tests.backends import postgres_schema
@@ -475,3 +479,45 @@ async def test_a_thread_read_with_its_assistant_for_update_holds_the_thread(post
         await asyncio.wait_for(other, timeout=5)
         async with a.transaction() as tx:
             assert await tx.thread_and_assistant("no-such-thread", "x", for_update=True) == (None, None)
+
+
+async def test_checkpoint_serialization_runs_on_the_loop_thread_and_other_work_in_threads(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """langgraph hands a write's serialization and a read's to asyncio.to_thread; for
+    Waypost's saver they run at once on the loop's thread, while anything else sent to a
+    thread still goes to one, and a failure in the inline work reaches the operation."""
+    async with open_storage(postgres_url) as storage:
+        saver = storage.checkpointer
+        seen: dict[str, int] = {}
+        for name in ("_dump_blobs", "_dump_writes", "_load_writes"):
+            original = getattr(saver, name)
+
+            def noting(self: object, *args: object, _name: str = name, _original: Any = original) -> Any:
+                seen[_name] = threading.get_ident()
+                return _original(*args)
+
+            monkeypatch.setattr(saver, name, types.MethodType(noting, saver))
+        checkpoint = empty_checkpoint()
+        checkpoint["channel_values"] = {"state": {"a": [1, 2]}}
+        checkpoint["channel_versions"] = {"state": "1"}
+        config = await saver.aput(
+            {"configurable": {"thread_id": "t", "checkpoint_ns": ""}},
+            checkpoint,
+            CheckpointMetadata(source="input", step=-1),
+            {"state": "1"},
+        )
+        await saver.aput_writes(config, [("channel", {"b": 3})], "task-1")
+        saved = await saver.aget_tuple(config)
+        assert saved is not None and saved.checkpoint["channel_values"] == {"state": {"a": [1, 2]}}
+        assert [w[1:] for w in saved.pending_writes or []] == [("channel", {"b": 3})]
+        here = threading.get_ident()
+        assert seen == {"_dump_blobs": here, "_dump_writes": here, "_load_writes": here}
+        assert await aio.asyncio.to_thread(threading.get_ident) != here, "other work still goes to a thread"
+
+        def failing(self: object, *args: object) -> Any:
+            raise Boom()
+
+        monkeypatch.setattr(saver, "_dump_writes", types.MethodType(failing, saver))
+        with pytest.raises(Boom):
+            await saver.aput_writes(config, [("channel", 1)], "task-2")
