@@ -45,8 +45,7 @@ class Settings:
     # A worker holds a run under a lease renewed every third of it; a process that stops
     # renewing (killed) has its runs taken over by another once the lease lapses.
     lease_seconds: float = DEFAULT_LEASE_S
-    # Connections to PostgreSQL per process, Waypost's and langgraph's checkpointer's
-    # (postgres.store.pool_sizes splits them).
+    # Connections to PostgreSQL per process, shared by Waypost and langgraph's checkpointer.
     db_pool_size: int = DEFAULT_DB_POOL_SIZE
     log_level: str = "info"
     log_format: str = "text"

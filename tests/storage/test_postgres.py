@@ -406,11 +406,12 @@ async def test_checkpoint_io_of_one_run_does_not_hold_up_the_others(postgres_url
         assert saved is not None and [w[1:] for w in saved.pending_writes or []] == [("channel", "value")]
 
 
-async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_does(postgres_url: str) -> None:
-    """A run's progress (checkpoint writes, a claim in autocommit(progress=True)) commits
-    without an fsync each (a durable commit after it, the run's end, waits for it too);
-    Waypost's other writes and the checkpointer's deletes wait. A trigger records the setting
-    each write was made under."""
+async def test_every_write_waits_for_the_disk_checkpoints_and_claims_too(postgres_url: str) -> None:
+    """No write is left to a crash of PostgreSQL: a worker that lives on builds its next
+    checkpoints on the last ones (a lost one would leave them pointing at values that are
+    gone), and a lost claim would be made again under the same attempt number, which a
+    worker still holding the run would take for its own. A trigger records the
+    synchronous_commit each write was made under."""
     async with open_storage(postgres_url) as storage:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute("CREATE TABLE commit_modes (what text, mode text)")
@@ -442,18 +443,18 @@ async def test_checkpoint_writes_do_not_wait_for_the_disk_and_everything_else_do
             async with storage.transaction() as tx:
                 assert await tx.insert_thread(thread)
                 await tx.insert_run(f.run(thread.thread_id))
-            async with storage.autocommit(progress=True) as tx:
+            async with storage.autocommit() as tx:  # as the worker claims
                 assert len(await tx.claim_runs("worker", 30.0, 1)) == 1
             await saver.adelete_thread("t")
             assert await saver.aget_tuple(config) is None
             modes = conn.execute("SELECT what, mode FROM commit_modes").fetchall()
     assert sorted(modes) == [
         ("checkpoint_writes DELETE", "on"),
-        ("checkpoint_writes INSERT", "off"),
+        ("checkpoint_writes INSERT", "on"),
         ("checkpoints DELETE", "on"),
-        ("checkpoints INSERT", "off"),
+        ("checkpoints INSERT", "on"),
         ("runs INSERT", "on"),
-        ("runs UPDATE", "off"),
+        ("runs UPDATE", "on"),
         ("threads INSERT", "on"),
     ]
 

@@ -11,9 +11,9 @@ def open_storage(database_url: str, *, max_pool_size: int = 20) -> Storage:
 
     `sqlite:///path` is one file owned by one process. `postgresql://...` (or `postgres://`,
     any libpq URL: its `options=-c search_path=...` picks the schema) is shared by any number
-    of processes; `max_pool_size` caps the connections each one opens to it, for Waypost's
-    transactions and langgraph's checkpointer (20 by default), plus one more that listens for
-    notices. SQLite ignores it.
+    of processes; `max_pool_size` caps the connections each one opens to it, shared by
+    Waypost's transactions and langgraph's checkpointer (20 by default), plus one more that
+    listens for notices. SQLite ignores it.
     """
     if database_url.startswith("sqlite:"):
         from waypost.storage.sqlite.store import SqliteStorage

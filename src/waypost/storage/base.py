@@ -419,16 +419,12 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
-    def autocommit(self, *, progress: bool = False) -> AbstractAsyncContextManager[Tx]:
+    def autocommit(self) -> AbstractAsyncContextManager[Tx]:
         """A Tx whose statements each commit on their own, without a transaction block around
         them: for one statement (each is atomic by itself), or reads that need no snapshot in
         common. Saves a client-server database the BEGIN and COMMIT round trips. Not for row
         locks (they end with their statement). Notices go out at the end, as
-        from a transaction that committed. By default, a transaction.
-
-        `progress`: the writes are a run's progress, which a durable commit after them (the
-        run's end) covers and which, if a database crash lost them, is made again (a claim):
-        they need not wait for the disk, as checkpoint writes do not."""
+        from a transaction that committed. By default, a transaction."""
         return self.transaction()
 
     @property

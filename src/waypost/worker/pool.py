@@ -142,7 +142,7 @@ class Worker:
         if free <= 0 or self._draining:
             self._full = True
             return
-        async with self.rt.storage.autocommit(progress=True) as tx:
+        async with self.rt.storage.autocommit() as tx:
             runs = await tx.claim_runs(self.worker_id, self.lease_s, free)
         self._full = len(runs) >= free
         for run in runs:

@@ -65,16 +65,6 @@ async def configure(conn: Connection) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
-async def configure_progress(conn: Connection) -> None:
-    """A connection for a run's progress (its claim, langgraph's checkpoint writes): its
-    commits do not wait for the disk. They are visible to every session at once; only a crash of the
-    PostgreSQL server itself can lose the last of them, and then only ones that no durable
-    commit has followed (a commit waits for everything written before it), which is to say
-    progress of a run whose end nobody was told: the run goes on from an earlier checkpoint."""
-    await configure(conn)
-    await conn.execute("SET synchronous_commit = off")
-
-
 async def connect(url: str) -> Connection:
     """A connection of its own (not the pool's), set up like the pool's."""
     conn = await psycopg.AsyncConnection.connect(url, **CONNECTION_KWARGS)

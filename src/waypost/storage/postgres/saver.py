@@ -1,4 +1,4 @@
-"""langgraph's own AsyncPostgresSaver on Waypost's pools, without its process-wide lock.
+"""langgraph's own AsyncPostgresSaver on Waypost's pool, without its process-wide lock.
 
 AsyncPostgresSaver takes one asyncio.Lock around every operation: a saver sharing a single
 connection needs it. On a pool each operation borrows a connection of its own, and the lock
@@ -8,10 +8,9 @@ saver's statements already run side by side from other processes, which share no
 this one, so they are safe without it. The SQL, schema and serialization stay langgraph's;
 only how an operation gets its cursor is Waypost's.
 
-A run's checkpoint writes go on the progress pool, whose commits do not wait for the disk
-(driver.configure_progress): a seed cycle makes about ten of them, each an fsync otherwise.
-Whatever a client is told about comes after a durable commit (the run's end, a state update's
-record), which waits for them too. Reads and deletes stay on the durable pool.
+Every write commits durably (synchronous_commit as the server has it): a run's checkpoints are
+what a worker builds its next ones on, and one lost to a crash of PostgreSQL while the worker
+lives on would leave later checkpoints pointing at values that are gone.
 
 langgraph hands the (de)serialization of a write's values and a read's pending writes to a
 thread (asyncio.to_thread). The work is small and holds the GIL; the hop costs more than it:
@@ -28,60 +27,29 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres import aio
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 T = TypeVar("T")
-
-# Set while a write of progress (aput, aput_writes) runs: its cursor comes from the progress pool.
-_PROGRESS: ContextVar[bool] = ContextVar("waypost_checkpoint_progress", default=False)
 
 
 class PooledPostgresSaver(AsyncPostgresSaver):
-    def __init__(self, pool: Pool, progress: Pool) -> None:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[DictRow]]) -> None:
         super().__init__(conn=pool)
         self._pool = pool
-        self._progress = progress
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        token = _PROGRESS.set(True)
-        try:
-            return await super().aput(config, checkpoint, metadata, new_versions)
-        finally:
-            _PROGRESS.reset(token)
-
-    async def aput_writes(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
-    ) -> None:
-        token = _PROGRESS.set(True)
-        try:
-            await super().aput_writes(config, writes, task_id, task_path)
-        finally:
-            _PROGRESS.reset(token)
 
     @asynccontextmanager
     async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
         # As langgraph's own, less the lock: binary rows as dicts; "pipeline" batches an
         # operation's statements (in a transaction where libpq has no pipeline mode).
-        pool = self._progress if _PROGRESS.get() else self._pool
-        async with pool.connection() as conn:
+        async with self._pool.connection() as conn:
             if pipeline and self.supports_pipeline:
                 async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
                     yield cur

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
 
@@ -65,15 +65,6 @@ DEFAULT_MAX_POOL_SIZE = 20
 # in this process as its transaction commits, then again from PostgreSQL. A waiting
 # runs/wait answers a round trip sooner. ("work" would cost every worker a second claim.)
 HEARD_AT_COMMIT: frozenset[Notice] = frozenset({"run_ended"})
-
-
-def pool_sizes(total: int) -> tuple[int, int]:
-    """A process's connections, split between the durable pool (Waypost's transactions,
-    checkpoint reads) and the progress pool (checkpoint writes, short and batched): about a
-    quarter to progress, at least one each."""
-    progress = max(1, total // 4)
-    return max(1, total - progress), progress
-
 
 # A claim the unique index runs_one_running refuses (two runs of one thread committed out of
 # their seq order, each claimed by a different process) is tried again, on fresh snapshots.
@@ -551,7 +542,6 @@ class PostgresStorage(Storage):
         self._queries = load_queries("postgres")
         self._stack = AsyncExitStack()
         self._pool: AsyncConnectionPool[driver.Connection] | None = None
-        self._progress: AsyncConnectionPool[driver.Connection] | None = None  # see driver.configure_progress
         self._saver: AsyncPostgresSaver | None = None
         self._listener: Listener | None = None
         self._prefix = PREFIX
@@ -571,10 +561,19 @@ class PostgresStorage(Storage):
     async def _open(self) -> None:
         conn = await driver.connect(self.url)  # fails at once when the database can't be reached
         async with conn:
-            durable, progress = pool_sizes(self.max_pool_size)
-            self._pool = await self._open_pool("waypost", durable, driver.configure)
-            self._progress = await self._open_pool("waypost-progress", progress, driver.configure_progress)
-            self._saver = PooledPostgresSaver(self._pool, self._progress)
+            pool: AsyncConnectionPool[driver.Connection] = AsyncConnectionPool(
+                self.url,
+                min_size=1,
+                max_size=self.max_pool_size,
+                kwargs=driver.CONNECTION_KWARGS,
+                configure=driver.configure,
+                open=False,
+                name="waypost",
+            )
+            await pool.open(wait=True)
+            self._stack.push_async_callback(pool.close)
+            self._pool = pool
+            self._saver = PooledPostgresSaver(pool)
             await self._migrate(conn)
             self._queries = await _fold_case_where_possible(conn, self._queries)
             self._prefix = await _channel_prefix(conn)
@@ -582,22 +581,6 @@ class PostgresStorage(Storage):
         await listener.start()
         self._stack.push_async_callback(listener.stop)
         self._listener = listener
-
-    async def _open_pool(
-        self, name: str, size: int, configure: Callable[[driver.Connection], Awaitable[None]]
-    ) -> AsyncConnectionPool[driver.Connection]:
-        pool: AsyncConnectionPool[driver.Connection] = AsyncConnectionPool(
-            self.url,
-            min_size=1,
-            max_size=size,
-            kwargs=driver.CONNECTION_KWARGS,
-            configure=configure,
-            open=False,
-            name=name,
-        )
-        await pool.open(wait=True)
-        self._stack.push_async_callback(pool.close)
-        return pool
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
@@ -621,12 +604,12 @@ class PostgresStorage(Storage):
             raise driver.storage_error("transaction", exc) from exc
 
     @asynccontextmanager
-    async def autocommit(self, *, progress: bool = False) -> AsyncIterator[Tx]:
+    async def autocommit(self) -> AsyncIterator[Tx]:
         # The pool's connections are in autocommit mode: outside conn.transaction() every
         # statement is a transaction of its own, one round trip instead of three.
-        assert self._pool is not None and self._progress is not None, "storage is not open"
+        assert self._pool is not None, "storage is not open"
         try:
-            async with (self._progress if progress else self._pool).connection() as conn:
+            async with self._pool.connection() as conn:
                 tx = PostgresTx(driver.cursor(conn), self._queries, self._prefix, block=False)
                 yield tx
                 await tx.finish()
