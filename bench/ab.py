@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,17 @@ class Side:
     samples: list[float] = field(default_factory=list)  # cycle ms (c=1) or cycles/s per round
     cycles: int = 0
     cpu_s: float = 0.0
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+async def _counted(side: Side, client: httpx.AsyncClient) -> float | None:
+    """One cycle's ms, or None after counting its failure (a measurement reports errors, as
+    the bench's load does, rather than stopping at the first)."""
+    try:
+        return await cycle(client)
+    except (httpx.HTTPError, AssertionError, ValueError) as exc:
+        side.errors[f"{type(exc).__name__}: {str(exc)[:80]}"] += 1
+        return None
 
 
 def _start(stack: ExitStack, spec: str, backing: Backing, tmp: Path) -> Side:
@@ -70,45 +82,48 @@ def _start(stack: ExitStack, spec: str, backing: Backing, tmp: Path) -> Side:
     return Side(name, backend, server)
 
 
-async def _turn(side: Side, client: httpx.AsyncClient, batch: int, concurrency: int, seconds: float) -> None:
-    cpu_before = side.server.cpu_s() or 0.0
-    if concurrency == 1:
-        times = [await cycle(client) for _ in range(batch)]
-        side.samples.extend(times)
-        done = len(times)
-    else:
-        end, counts = time.perf_counter() + seconds, [0]
+async def _turn(side: Side, batch: int, concurrency: int, seconds: float) -> None:
+    # A client of its own per turn: a server closes connections idle past its keep-alive
+    # (uvicorn: 5 s) while the other sides take their turns, and reusing one as it closes
+    # fails the request.
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=side.server.url, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(_counted(side, client) for _ in range(concurrency)))  # connect, uncounted
+        cpu_before = side.server.cpu_s() or 0.0
+        if concurrency == 1:
+            times = [t for _ in range(batch) if (t := await _counted(side, client)) is not None]
+            side.samples.extend(times)
+            done = len(times)
+        else:
+            end, counts = time.perf_counter() + seconds, [0]
 
-        async def loop() -> None:
-            while time.perf_counter() < end:
-                await cycle(client)
-                counts[0] += 1
+            async def loop() -> None:
+                while time.perf_counter() < end:
+                    if await _counted(side, client) is not None:
+                        counts[0] += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(loop() for _ in range(concurrency)))
-        done = counts[0]
-        side.samples.append(done / (time.perf_counter() - started))
-    side.cpu_s += (side.server.cpu_s() or 0.0) - cpu_before
-    side.cycles += done
+            started = time.perf_counter()
+            await asyncio.gather(*(loop() for _ in range(concurrency)))
+            done = counts[0]
+            side.samples.append(done / (time.perf_counter() - started))
+        side.cpu_s += (side.server.cpu_s() or 0.0) - cpu_before
+        side.cycles += done
 
 
 async def _measure(sides: list[Side], rounds: int, batch: int, concurrency: int, seconds: float) -> None:
-    limits = httpx.Limits(max_connections=max(concurrency, 1))
-    clients = [httpx.AsyncClient(base_url=s.server.url, timeout=60, limits=limits) for s in sides]
-    try:
-        for client in clients:
+    for side in sides:
+        async with httpx.AsyncClient(base_url=side.server.url, timeout=60) as client:
             for _ in range(WARMUP):
                 await cycle(client)
-        for _ in range(rounds):
-            for side, client in zip(sides, clients, strict=True):
-                await _turn(side, client, batch, concurrency, seconds)
-    finally:
-        for client in clients:
-            await client.aclose()
+    for _ in range(rounds):
+        for side in sides:
+            await _turn(side, batch, concurrency, seconds)
 
 
 def _report(sides: list[Side], concurrency: int) -> None:
     for s in sides:
+        if s.errors:
+            print(f"{s.name:>12}  errors: {dict(s.errors)}")
         cpu = 1000 * s.cpu_s / max(s.cycles, 1)
         if concurrency == 1:
             p50, p95 = percentile(s.samples, 50), percentile(s.samples, 95)
