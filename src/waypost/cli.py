@@ -236,9 +236,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
     async def run() -> list[str]:
         async with open_storage(settings.database_url) as storage:
-            return await storage.migrate()
+            return storage.applied_on_open + await storage.migrate()
 
     applied = asyncio.run(run())
+    if applied:
+        print(f"waypost: applied {', '.join(applied)} to the database at {settings.database_url}")
     print(f"waypost: database at {settings.database_url} is up to date")
     return 0 if applied is not None else 1
 

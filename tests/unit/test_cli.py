@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.serverproc import SEED_CONFIG, LocalServer, ServerProcess, free_port
+from waypost.storage.sql import load_migrations
 
 
 def waypost(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -117,9 +118,15 @@ def test_environment_variables_configure_serve(tmp_path: Path) -> None:
 
 
 def test_migrate_then_default_database_under_dot_waypost(tmp_path: Path) -> None:
-    result = waypost("migrate", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    """It says what it applied to a new database, and that there was nothing to apply after."""
+    names = [name for name, _ in load_migrations("sqlite")]
+    first = waypost("migrate", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
     assert (tmp_path / ".waypost" / "waypost.sqlite").exists()
+    assert f"applied {', '.join(names)} to the database" in first.stdout, first.stdout
+    again = waypost("migrate", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "applied" not in again.stdout and "is up to date" in again.stdout, again.stdout
 
 
 def test_database_held_through_a_symlink_or_a_hard_link(tmp_path: Path) -> None:

@@ -449,7 +449,11 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def migrate(self) -> list[str]:
-        """Apply missing migrations under a lock; return the names applied."""
+        """Apply missing migrations under a lock; return the names applied. Opening the
+        storage has applied them already: see applied_on_open."""
+
+    # The migrations this storage applied as it opened (none if the database was up to date).
+    applied_on_open: list[str] = []
 
     @abc.abstractmethod
     async def __aenter__(self) -> Storage: ...

@@ -574,7 +574,7 @@ class PostgresStorage(Storage):
             self._stack.push_async_callback(pool.close)
             self._pool = pool
             self._saver = PooledPostgresSaver(pool)
-            await self._migrate(conn)
+            self.applied_on_open = await self._migrate(conn)
             self._queries = await _fold_case_where_possible(conn, self._queries)
             self._prefix = await _channel_prefix(conn)
         listener = Listener(self.url, self._prefix)

@@ -535,7 +535,7 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         self._conn = conn
-        await self.migrate()
+        self.applied_on_open = await self.migrate()
         # The checkpointer gets its own connection (its transactions commit on their own),
         # used on this thread like ours: see saver.py for why not AsyncSqliteSaver.
         saver_conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
