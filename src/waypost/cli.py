@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from waypost import __version__
 from waypost.errors import ConfigError, WaypostError
@@ -229,6 +230,14 @@ async def _check_database(database_url: str) -> None:
         pass
 
 
+def _without_password(url: str) -> str:
+    """A database URL as the terminal (and a deploy log) may show it: its password hidden."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
 def _migrate(args: argparse.Namespace) -> int:
     from waypost.storage import open_storage
 
@@ -239,9 +248,10 @@ def _migrate(args: argparse.Namespace) -> int:
             return storage.applied_on_open + await storage.migrate()
 
     applied = asyncio.run(run())
+    where = _without_password(settings.database_url)
     if applied:
-        print(f"waypost: applied {', '.join(applied)} to the database at {settings.database_url}")
-    print(f"waypost: database at {settings.database_url} is up to date")
+        print(f"waypost: applied {', '.join(applied)} to the database at {where}")
+    print(f"waypost: database at {where} is up to date")
     return 0 if applied is not None else 1
 
 

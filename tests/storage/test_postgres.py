@@ -7,6 +7,8 @@ schema, so every race below is a race between separate database sessions.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 import types
@@ -522,3 +524,20 @@ async def test_checkpoint_serialization_runs_on_the_loop_thread_and_other_work_i
         monkeypatch.setattr(saver, "_dump_writes", types.MethodType(failing, saver))
         with pytest.raises(Boom):
             await saver.aput_writes(config, [("channel", 1)], "task-2")
+
+
+def test_migrate_says_what_it_applied_and_never_prints_the_password(postgres_url: str) -> None:
+    """The server here trusts loopback connections, so any password gets in: it must not
+    reach the output, whatever else does."""
+    with_password = postgres_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret-word@", 1)
+    assert "s3cret-word" in with_password
+
+    def migrate_cli() -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "waypost", "migrate", "--database-url", with_password]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    first, again = migrate_cli(), migrate_cli()
+    names = ", ".join(name for name, _ in load_migrations("postgres"))
+    assert first.returncode == 0 and f"applied {names} to the database at postgresql://postgres:***@" in first.stdout
+    assert again.returncode == 0 and "applied" not in again.stdout and "is up to date" in again.stdout
+    assert "s3cret-word" not in first.stdout + first.stderr + again.stdout + again.stderr
