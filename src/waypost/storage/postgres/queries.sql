@@ -250,7 +250,7 @@ RETURNING cancel_action;
 
 -- A held run's end: one statement that applies only for the holding attempt and, when it
 -- does, forgets what claim_runs saved for the run's rollback (a run that ended keeps its work),
--- and says whether other runs are in flight on its thread (_others_inflight).
+-- and says whether other runs are in flight on its thread, with its interrupt rows (_after_end).
 -- A cancel asked before the end is recorded wins: the holder then ends the run as asked.
 -- name: finish_run
 WITH ended AS (
@@ -260,7 +260,7 @@ WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running' AND c
 RETURNING run_id, thread_id),
 saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
 saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
-{others_inflight:e}
+{after_end:e}
 
 -- name: end_cancelled_run
 WITH ended AS (
@@ -270,7 +270,7 @@ WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status = 'running'
 RETURNING run_id, thread_id),
 saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
 saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
-{others_inflight:e}
+{after_end:e}
 
 -- name: drop_held_run
 WITH ended AS (
@@ -278,7 +278,7 @@ DELETE FROM runs WHERE run_id = %(run_id)s AND attempt = %(attempt)s AND status 
 RETURNING run_id, thread_id),
 saved_writes AS (DELETE FROM run_saved_writes WHERE run_id IN (SELECT run_id FROM ended)),
 saved_heads AS (DELETE FROM run_saved_heads WHERE run_id IN (SELECT run_id FROM ended))
-{others_inflight:e}
+{after_end:e}
 
 -- A run with a cancel pending is not handed back: its holder ends it as asked.
 -- name: release_run
@@ -545,7 +545,7 @@ NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
 -- interrupt rows (one result row each, or one with a null interrupt_id when it has none).
 -- The caller holds the thread's row, so no run is queued on it meanwhile, and this statement
 -- (its snapshot taken once that lock was held) sees every change made before.
--- name: _others_inflight
+-- name: _after_end
 SELECT ALIAS.run_id AS ended_run_id,
        EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = ALIAS.thread_id AND o.run_id <> ALIAS.run_id
                                       AND o.status IN ('pending', 'running')) AS others_inflight,
