@@ -55,6 +55,7 @@ async def services(settings: Settings, project: Project) -> AsyncIterator[Runtim
         if settings.run_worker:
             worker = Worker(rt, settings.workers, lease_s=settings.lease_seconds, grace_s=settings.drain_seconds)
             await stack.enter_async_context(worker)
+            rt.starter = worker
             # Entered after the worker, so it stops first: nothing fires while runs drain.
             sender = Sender(rt, static_headers=project.config.webhooks.headers)
             await stack.enter_async_context(Scheduler(rt, worker, sender))

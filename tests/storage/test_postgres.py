@@ -32,7 +32,7 @@ from tests.storage import pg
 from waypost.errors import StorageError
 from waypost.models import AuditEntry, Origin, Timer, iso
 from waypost.storage import open_storage
-from waypost.storage.base import AssistantFilter, AuditFilter, Page, Storage, ThreadState
+from waypost.storage.base import AssistantFilter, AuditFilter, Page, RunSetting, Storage, ThreadState
 from waypost.storage.postgres import driver, migrate
 from waypost.storage.postgres.listener import channel_prefix
 from waypost.storage.postgres.store import PostgresStorage, without_icu
@@ -474,14 +474,15 @@ async def test_a_thread_read_with_its_assistant_for_update_holds_the_thread(post
                 assert await tx.get_thread(t.thread_id, for_update=True) is not None
 
         async with a.transaction() as tx:
-            thread, assistant = await tx.thread_and_assistant(t.thread_id, "no-such-assistant", for_update=True)
-            assert thread is not None and thread.thread_id == t.thread_id and assistant is None
+            setting = await tx.run_setting(t.thread_id, "no-such-assistant", for_update=True)
+            assert setting.thread is not None and setting.thread.thread_id == t.thread_id
+            assert setting.assistant is None
             other = asyncio.create_task(lock_elsewhere())
             await eventually(lambda: _waiting_for_locks(postgres_url), lambda n: n > 0, what="the other lock waits")
             assert not other.done()
         await asyncio.wait_for(other, timeout=5)
         async with a.transaction() as tx:
-            assert await tx.thread_and_assistant("no-such-thread", "x", for_update=True) == (None, None)
+            assert await tx.run_setting("no-such-thread", "x", for_update=True) == RunSetting(None, None)
 
 
 async def test_checkpoint_serialization_runs_on_the_loop_thread_and_other_work_in_threads(

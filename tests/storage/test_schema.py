@@ -335,13 +335,7 @@ def test_every_dialect_names_the_same_queries() -> None:
     assert len(DIALECTS) > 1, DIALECTS
     names = {d: set(load_queries(d)) for d in DIALECTS}
     everywhere = set.intersection(*names.values())
-    assert {d: sorted(n - everywhere) for d, n in names.items()} == FOLDED
-
-
-# Queries one dialect runs on their own that another folds into a bigger statement: PostgreSQL
-# saves a claimed run's checkpoint heads and their writes inside claim_runs (a statement with
-# data-modifying CTEs, which SQLite has not), so the claim commits with them in autocommit.
-FOLDED = {"postgres": [], "sqlite": ["save_heads", "save_writes"]}
+    assert {d: sorted(n - everywhere) for d, n in names.items()} == {d: [] for d in DIALECTS}
 
 
 @pytest.mark.parametrize("folder", DIALECTS)

@@ -7,7 +7,7 @@ from typing import Any
 from tests.storage import factories as f
 from waypost.auth.filters import parse
 from waypost.models import Thread
-from waypost.storage.base import AssistantFilter, Page, Storage, ThreadFilter, ThreadState
+from waypost.storage.base import AssistantFilter, Page, RunSetting, Storage, ThreadFilter, ThreadState
 
 
 async def _insert(storage: Storage, *threads: Thread) -> None:
@@ -328,7 +328,7 @@ async def test_assistant_search_applies_authorization_conditions(storage: Storag
     assert ([a.assistant_id for a in found], total) == ([mine.assistant_id], 1)
 
 
-async def test_thread_and_assistant_read_together_as_each_alone(storage: Storage) -> None:
+async def test_run_setting_reads_thread_and_assistant_as_each_alone(storage: Storage) -> None:
     """What executing a run reads in one look is what the two single reads give, and a
     thread or an assistant that is gone is None on its own side."""
     t = f.thread(metadata={"owner": "ann"}, values={"v": 1})
@@ -337,10 +337,29 @@ async def test_thread_and_assistant_read_together_as_each_alone(storage: Storage
     async with storage.transaction() as tx:
         await tx.put_assistant(a, new_version=True)
     async with storage.autocommit() as tx:
-        both = await tx.thread_and_assistant(t.thread_id, a.assistant_id)
-        alone = (await tx.get_thread(t.thread_id), await tx.get_assistant(a.assistant_id))
-        no_assistant = await tx.thread_and_assistant(t.thread_id, "gone")
-        no_thread = await tx.thread_and_assistant("gone", a.assistant_id)
-        neither = await tx.thread_and_assistant("gone", "gone")
-    assert both == alone and both[0] is not None and both[1] is not None
-    assert (no_assistant, no_thread, neither) == ((both[0], None), (None, both[1]), (None, None))
+        both = await tx.run_setting(t.thread_id, a.assistant_id)
+        alone = RunSetting(await tx.get_thread(t.thread_id), await tx.get_assistant(a.assistant_id))
+        no_assistant = await tx.run_setting(t.thread_id, "gone")
+        no_thread = await tx.run_setting("gone", a.assistant_id)
+        neither = await tx.run_setting("gone", "gone")
+    assert both == alone and both.thread is not None and both.assistant is not None
+    assert (no_assistant, no_thread, neither) == (
+        RunSetting(both.thread, None),
+        RunSetting(None, both.assistant),
+        RunSetting(None, None),
+    )
+
+
+async def test_run_setting_says_while_a_state_update_holds_the_thread(storage: Storage) -> None:
+    """A run must not start while a state update holds its thread: queueing reads that with
+    the thread, and it ends with the hold."""
+    t = f.thread()
+    await _insert(storage, t)
+    async with storage.transaction() as tx:
+        assert not (await tx.run_setting(t.thread_id, "any", for_update=True)).state_held
+        assert await tx.lock_thread_state(t.thread_id, 30)
+    async with storage.transaction() as tx:
+        assert (await tx.run_setting(t.thread_id, "any", for_update=True)).state_held
+        await tx.unlock_thread_state(t.thread_id)
+    async with storage.transaction() as tx:
+        assert not (await tx.run_setting(t.thread_id, "any")).state_held

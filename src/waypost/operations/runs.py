@@ -22,8 +22,8 @@ from waypost.operations.notify import interrupt_event
 from waypost.operations.threads import new_thread, visible
 from waypost.operations.transitions import Stopped, mark_busy, settle_thread, stop_run
 from waypost.operations.webhooks import check_webhook_url
-from waypost.runtime import Runtime
-from waypost.storage.base import Page, Tx
+from waypost.runtime import RunStarter, Runtime
+from waypost.storage.base import Page, RunSetting, Tx
 from waypost.waiters import Ending
 
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
@@ -111,14 +111,24 @@ class RunRequest:
         return self.origin or Origin(identity=self.access.identity)
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A run queued by admit(): as it was accepted (with the answers it carries), the
+    in-flight runs it stopped, and, if the transaction claimed it for this process's worker,
+    the run as claimed with the thread and assistant it runs with."""
+
+    run: Run
+    stopped: list[tuple[Run, Stopped]]
+    started: tuple[Run, RunSetting] | None = None
+
+
 async def create(rt: Runtime, req: RunRequest) -> Run:
     """Accept a run: validate, apply the multitask strategy and any answers, queue it. One
     transaction: either the run is queued with everything it claimed, or nothing changed.
-    An answer that is refused is recorded as such in the audit log."""
+    An answer that is refused is recorded as such in the audit log. Returns the run as
+    accepted, `pending` (as the official server answers), even if it started at once."""
     try:
-        run = prepare(rt, req)
-        async with rt.storage.transaction() as tx:
-            stopped = await admit(tx, rt, req, run)
+        admitted = await _queue(rt, req)
     except WaypostError as exc:
         if _is_resume(req.payload) and exc.status < 500:
             await audit.answer_refused(
@@ -133,9 +143,43 @@ async def create(rt: Runtime, req: RunRequest) -> Run:
                 interrupt_id=exc.interrupt_id,
             )
         raise
-    for other, how in stopped:
+    for other, how in admitted.stopped:
         await announce_stop(rt, other, how)
-    return run
+    return admitted.run
+
+
+async def _queue(rt: Runtime, req: RunRequest) -> Admission:
+    run = prepare(rt, req)
+    starter = rt.starter
+    if starter is None or not starter.reserve():
+        async with rt.storage.transaction() as tx:
+            return await admit(tx, rt, req, run)
+    # A slot is reserved: once the transaction ends, the run must start or the slot go back,
+    # even if this request is cancelled meanwhile (a client leaving mid-commit would
+    # otherwise leave a run claimed by no one here). So it goes on in a task of its own.
+    queued = asyncio.ensure_future(_queue_started(rt, req, run, starter))
+    queued.add_done_callback(_consume)
+    return await asyncio.shield(queued)
+
+
+async def _queue_started(rt: Runtime, req: RunRequest, run: Run, starter: RunStarter) -> Admission:
+    committed: Admission | None = None
+    try:
+        async with rt.storage.transaction() as tx:
+            admitted = await admit(tx, rt, req, run, starter)
+        committed = admitted
+    finally:
+        if committed is not None and committed.started is not None:
+            starter.start(*committed.started)
+        else:
+            starter.unreserve()
+    return committed
+
+
+def _consume(task: asyncio.Future[Admission]) -> None:
+    # Its caller may have gone (a cancelled request): the error was the request's to report.
+    if not task.cancelled():
+        task.exception()
 
 
 def prepare(rt: Runtime, req: RunRequest) -> Run:
@@ -163,15 +207,17 @@ def prepare(rt: Runtime, req: RunRequest) -> Run:
     return run
 
 
-async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run) -> list[tuple[Run, Stopped]]:
+async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, starter: RunStarter | None = None) -> Admission:
     """Queue a prepared run inside `tx`: its assistant (read with the thread's lock), its
     thread (created if asked), the multitask strategy, the answers it carries (claimed
-    exactly once, logged, their receivers told). Returns the in-flight runs it stopped, to
-    announce once `tx` commits."""
+    exactly once, logged, their receivers told). With a `starter` (a slot it reserved), a
+    run that could be claimed at once is claimed for it here. The in-flight runs it stopped
+    are announced once `tx` commits."""
     p, access, tid, created = req.payload, req.access, run.thread_id, run.created_at
     stopped: list[tuple[Run, Stopped]] = []
-    thread, named = await tx.thread_and_assistant(tid, run.assistant_id, for_update=True)
-    assistant = assistants.found(named, run.assistant_id)
+    setting = await tx.run_setting(tid, run.assistant_id, for_update=True)
+    thread = setting.thread
+    assistant = assistants.found(setting.assistant, run.assistant_id)
     if thread is not None and not access.admits(thread.metadata):
         # Another user's thread is no thread for this caller, and is not taken over either.
         raise NotFound("Thread or assistant not found.")
@@ -187,9 +233,10 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run) -> list[tuple[Ru
     if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
         assistant.assistant_id
     ):
-        await tx.merge_thread_metadata(
+        merged = await tx.merge_thread_metadata(
             tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
         )
+        thread = merged or thread
     inflight = await tx.inflight_runs(tid)
     if inflight and run.multitask_strategy == "reject":
         raise Conflict(
@@ -215,12 +262,22 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run) -> list[tuple[Ru
         # until this run ends (see interrupts.reconcile).
         await tx.supersede_interrupts(tid, run.run_id)
         pending = []  # every one that was pending is superseded now
-    await tx.insert_run(run)
+    # Claimable at once (claim_runs' rule: nothing in flight on the thread, no state update
+    # holding it, due now), and not a run that drops the thread's interrupts while it
+    # continues from its checkpoints: what a rollback of that keeps is claim_runs' to save.
+    startable = not inflight and not setting.state_held and run.available_at <= created
+    started = None
+    if starter is not None and startable and (_is_resume(p) or not run.continues_checkpoint):
+        claimed = run.replace(status="running", attempt=1, lease_owner=starter.worker_id)
+        await tx.insert_started_run(claimed, starter.worker_id, starter.lease_s)
+        started = (claimed, RunSetting(thread, assistant))
+    else:
+        await tx.insert_run(run)
+        tx.notify("work")
+        if run.available_at > created:
+            tx.notify("due")  # the scheduler wakes the workers when it is due
     await mark_busy(tx, thread, pending, created)
-    tx.notify("work")
-    if run.available_at > created:
-        tx.notify("due")  # the scheduler wakes the workers when it is due
-    return stopped
+    return Admission(run, stopped, started)
 
 
 async def announce_stop(rt: Runtime, run: Run, how: Stopped) -> None:

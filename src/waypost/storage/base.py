@@ -49,6 +49,17 @@ class ThreadFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSetting:
+    """What executing or queueing a run reads first, in one statement: its thread and its
+    assistant (None for either that does not exist), and whether a state update holds the
+    thread (lock_thread_state), when no run may start on it."""
+
+    thread: Thread | None
+    assistant: Assistant | None
+    state_held: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Ended:
     """A held run's end, applied (finish_run, end_cancelled_run, drop_held_run)."""
 
@@ -184,11 +195,9 @@ class Tx(abc.ABC):
         checks made on it hold until our writes commit (PostgreSQL `FOR UPDATE`)."""
 
     @abc.abstractmethod
-    async def thread_and_assistant(
-        self, thread_id: str, assistant_id: str, *, for_update: bool = False
-    ) -> tuple[Thread | None, Assistant | None]:
-        """A thread and an assistant in one read (what executing or queueing a run needs);
-        None for either that does not exist. for_update locks the thread's row as get_thread."""
+    async def run_setting(self, thread_id: str, assistant_id: str, *, for_update: bool = False) -> RunSetting:
+        """A thread and an assistant in one read, and whether a state update holds the
+        thread. for_update locks the thread's row as get_thread."""
 
     @abc.abstractmethod
     async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
@@ -247,6 +256,14 @@ class Tx(abc.ABC):
         pending run on its thread, the thread not held by a state update. Also saves the
         writes of the checkpoints each run will continue from, once per run, for an exact
         rollback. Atomic by itself: safe in autocommit() as in a transaction."""
+
+    @abc.abstractmethod
+    async def insert_started_run(self, r: Run, worker_id: str, lease_s: float) -> None:
+        """Insert a run already claimed, as claim_runs would leave it (`running`, attempt 1,
+        held by worker_id for lease_s seconds, what a rollback needs saved), for a caller
+        that holds the thread's row and saw it runnable: no run in flight on it, no state
+        update holding it, the run due now and answering the thread's interrupts if it
+        continues from its checkpoints (those answers are what the rollback keeps)."""
 
     @abc.abstractmethod
     async def run_times(self, since: str) -> RunTimes:

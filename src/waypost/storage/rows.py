@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from waypost import serde
 from waypost.auth.filters import Condition
 from waypost.models import Assistant, AuditEntry, Delivery, Origin, PendingInterrupt, Plan, Run, Thread, Timer
-from waypost.storage.base import AuditFilter, InterruptFilter, ThreadState, split_conditions
+from waypost.storage.base import AuditFilter, InterruptFilter, RunSetting, ThreadState, split_conditions
 
 Load = Callable[[Any], Any]
 
@@ -59,12 +59,13 @@ def thread(row: Row, load: Load) -> Thread:
     )
 
 
-def thread_and_assistant(row: Row, load: Load) -> tuple[Thread | None, Assistant | None]:
-    """The thread_and_assistant query's row: a thread's columns, then an assistant's as a_*."""
+def run_setting(row: Row, load: Load) -> RunSetting:
+    """The run_setting query's row: a thread's columns, an assistant's as a_*, state_held."""
     found = thread(row, load) if row["thread_id"] is not None else None
-    if row["a_assistant_id"] is None:
-        return found, None
-    return found, assistant({key[2:]: row[key] for key in row.keys() if key.startswith("a_")}, load)
+    named = None
+    if row["a_assistant_id"] is not None:
+        named = assistant({key[2:]: row[key] for key in row.keys() if key.startswith("a_")}, load)
+    return RunSetting(found, named, bool(row["state_held"]))
 
 
 def run(row: Row, load: Load) -> Run:

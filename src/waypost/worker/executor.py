@@ -18,6 +18,7 @@ from waypost.logs import run_context
 from waypost.models import Assistant, CancelAction, PendingInterrupt, Run, RunEnd, Thread, now_iso
 from waypost.operations.state import pending_interrupts, read_state
 from waypost.runtime import Runtime
+from waypost.storage.base import RunSetting
 from waypost.worker.stream import MAX_ANSWERS_PER_TASK, StreamShaper
 
 log = logging.getLogger("waypost.worker")
@@ -101,11 +102,14 @@ class Execution:
     shaper: StreamShaper | None = None
 
 
-async def execute(rt: Runtime, run: Run, execution: Execution) -> None:
-    """Run the graph to its end or its next interrupt. Cancellable: the caller cancels this
-    task to stop the graph; what the graph did until then is in its checkpoints."""
-    async with rt.storage.autocommit() as tx:
-        thread, assistant = await tx.thread_and_assistant(run.thread_id, run.assistant_id)
+async def execute(rt: Runtime, run: Run, execution: Execution, setting: RunSetting | None = None) -> None:
+    """Run the graph to its end or its next interrupt, with its thread and assistant as
+    `setting` gives them or as they are now. Cancellable: the caller cancels this task to
+    stop the graph; what the graph did until then is in its checkpoints."""
+    if setting is None:
+        async with rt.storage.autocommit() as tx:
+            setting = await tx.run_setting(run.thread_id, run.assistant_id)
+    thread, assistant = setting.thread, setting.assistant
     execution.assistant = assistant
     if thread is None:  # deleted while queued; the run row went with it
         return

@@ -28,6 +28,7 @@ from waypost.models import CancelAction, Run, RunEnd, now_iso
 from waypost.operations.notify import run_webhook
 from waypost.operations.transitions import record_end
 from waypost.runtime import Runtime
+from waypost.storage.base import RunSetting
 from waypost.worker.executor import Execution, conclude, execute, webhook_payload
 
 log = logging.getLogger("waypost.worker")
@@ -47,6 +48,7 @@ EARLY_CANCEL_TTL_S = 30.0
 @dataclass
 class _Held:
     run: Run
+    setting: RunSetting | None = None  # the thread and assistant, when queueing read them
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     cancel: CancelAction | None = None
     shutdown: bool = False  # the process is stopping: hand the run back, don't end it
@@ -67,6 +69,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
         self._draining = False
+        # Slots taken for runs being queued in this process (reserve): not free to claim.
+        self._reserved = 0
         # The last claim may have left runnable runs behind for want of free slots: a slot
         # freed then is worth a look. Otherwise the queue had nothing more, and whatever is
         # queued since says so with a "work" notice: a freed slot alone claims nothing.
@@ -120,6 +124,22 @@ class Worker:
         self._early_cancels = {r: t for r, t in self._early_cancels.items() if now - t < EARLY_CANCEL_TTL_S}
         self._early_cancels[run_id] = now
 
+    # runs started as they are queued here (runtime.RunStarter)
+    def reserve(self) -> bool:
+        if self._draining or self.slots - len(self._held) - self._reserved <= 0:
+            return False
+        self._reserved += 1
+        return True
+
+    def unreserve(self) -> None:
+        self._reserved -= 1
+        if self._full:
+            self._wake.set()  # the slot was kept from a claim that may have wanted it
+
+    def start(self, run: Run, setting: RunSetting) -> None:
+        self._reserved -= 1
+        self._hold(run, setting)
+
     # claiming
     async def _loop(self) -> None:
         while True:
@@ -138,7 +158,7 @@ class Worker:
     async def _fill(self) -> None:
         """Claim runs for the free slots in one statement. A delayed run (after_seconds) is
         not runnable before its time; the scheduler wakes this worker then."""
-        free = self.slots - len(self._held)
+        free = self.slots - len(self._held) - self._reserved
         if free <= 0 or self._draining:
             self._full = True
             return
@@ -172,9 +192,9 @@ class Worker:
                 tx.notify("work")  # for every process's workers, this one's included
 
     # holding a run
-    def _hold(self, run: Run) -> None:
-        held = _Held(run, cancel=run.cancel_action)
-        if run.cancel_action is not None or self._early_cancels.pop(run.run_id, None) is not None:
+    def _hold(self, run: Run, setting: RunSetting | None = None) -> None:
+        held = _Held(run, setting, cancel=run.cancel_action, shutdown=self._draining)
+        if run.cancel_action is not None or self._early_cancels.pop(run.run_id, None) is not None or held.shutdown:
             held.wake.set()
         self._held[run.run_id] = held
         self._tasks[run.run_id] = asyncio.create_task(self._run(held), name=f"run-{run.run_id}")
@@ -205,7 +225,7 @@ class Worker:
         how it ended, or None when this worker must write nothing more about the run."""
         run = held.run
         execution = Execution()
-        graph = asyncio.create_task(execute(self.rt, run, execution), name=f"graph-{run.run_id}")
+        graph = asyncio.create_task(execute(self.rt, run, execution, held.setting), name=f"graph-{run.run_id}")
         beat = asyncio.create_task(self._heartbeat(held), name=f"lease-{run.run_id}")
         try:
             while not graph.done():

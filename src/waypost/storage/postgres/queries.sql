@@ -76,11 +76,12 @@ ON CONFLICT (thread_id) DO NOTHING;
 -- name: get_thread
 SELECT * FROM threads WHERE thread_id = %(thread_id)s {lock};
 
--- What executing a run needs, in one look: its thread and its assistant (either may be gone).
--- The assistant's columns are prefixed a_ (rows.thread_and_assistant).
--- name: thread_and_assistant
+-- What executing or queueing a run needs, in one look: its thread and its assistant (either
+-- may be gone; the assistant's columns are prefixed a_), and whether a state update holds the
+-- thread (rows.run_setting).
+-- name: run_setting
 SELECT t.thread_id, t.created_at, t.updated_at, t.state_updated_at, t.metadata, t.config, t.status,
-       t.state_values, t.interrupts, t.error, t.at_breakpoint,
+       t.state_values, t.interrupts, t.error, t.at_breakpoint, coalesce(t.locked_until >= now(), false) AS state_held,
        a.assistant_id AS a_assistant_id, a.graph_id AS a_graph_id, a.config AS a_config,
        a.context AS a_context, a.metadata AS a_metadata, a.name AS a_name,
        a.description AS a_description, a.version AS a_version, a.created_at AS a_created_at,
@@ -148,6 +149,16 @@ VALUES (%(run_id)s, %(thread_id)s, %(assistant_id)s, %(created_at)s::timestamptz
         %(updated_at)s::timestamptz, %(available_at)s::timestamptz, %(status)s, %(metadata)s::json,
         %(kwargs)s::json, %(multitask_strategy)s, %(attempt)s, %(output)s::json, %(temporary)s,
         %(answers)s::json);
+
+-- A run claimed as it is queued (Tx.insert_started_run): as claim_runs leaves one.
+-- name: insert_started_run
+INSERT INTO runs (run_id, thread_id, assistant_id, created_at, updated_at, available_at, status,
+                  metadata, kwargs, multitask_strategy, attempt, output, temporary, answers,
+                  lease_owner, lease_until)
+VALUES (%(run_id)s, %(thread_id)s, %(assistant_id)s, %(created_at)s::timestamptz,
+        %(updated_at)s::timestamptz, %(available_at)s::timestamptz, 'running', %(metadata)s::json,
+        %(kwargs)s::json, %(multitask_strategy)s, 1, %(output)s::json, %(temporary)s,
+        %(answers)s::json, %(worker)s, clock_timestamp() + make_interval(secs => %(lease_s)s));
 
 -- name: get_run
 SELECT * FROM runs WHERE run_id = %(run_id)s;
@@ -228,6 +239,41 @@ saved_writes AS (
         WHERE cw.thread_id = h.thread_id AND cw.checkpoint_ns = h.checkpoint_ns
           AND cw.checkpoint_id = h.checkpoint_id OFFSET 0) AS w)
 SELECT * FROM claimed ORDER BY seq;
+
+-- What claim_runs saves for a continuing run, for one started as it is queued (an answer:
+-- the interrupts it answers stay in play, none is superseded by it). Two plain INSERTs, so
+-- they go with the queueing transaction's other writes in one statement: neither sees the
+-- other's rows, so each finds the newest checkpoints itself.
+-- name: save_heads
+INSERT INTO run_saved_heads (run_id, thread_id, checkpoint_ns, checkpoint_id)
+SELECT %(run_id)s, %(thread_id)s, s.checkpoint_ns, newest.checkpoint_id
+FROM ({started_spaces:s}) AS s CROSS JOIN LATERAL ({newest_checkpoint:s}) AS newest;
+
+-- name: save_writes
+INSERT INTO run_saved_writes (run_id, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
+                              idx, channel, type, value)
+SELECT %(run_id)s, w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, w.idx,
+       w.channel, w.type, w.blob
+FROM ({started_spaces:s}) AS s CROSS JOIN LATERAL ({newest_checkpoint:s}) AS newest
+CROSS JOIN LATERAL (
+    SELECT * FROM checkpoint_writes cw
+    WHERE cw.thread_id = %(thread_id)s AND cw.checkpoint_ns = s.checkpoint_ns
+      AND cw.checkpoint_id = newest.checkpoint_id OFFSET 0) AS w;
+
+-- The namespaces a run continues from (as claim_runs' spaces): the root, and every subgraph
+-- enclosing an interrupt of its thread still in play.
+-- name: _started_spaces
+SELECT '' AS checkpoint_ns
+UNION
+SELECT array_to_string((ARRAY(SELECT json_array_elements_text(i.ns)))[1:k.n], '|')
+FROM interrupts i CROSS JOIN LATERAL generate_series(1, json_array_length(i.ns) - 1) AS k(n)
+WHERE i.thread_id = %(thread_id)s AND i.superseded_by IS NULL
+
+-- The newest checkpoint of namespace ALIAS.checkpoint_ns, on its primary key.
+-- name: _newest_checkpoint
+SELECT cp.checkpoint_id FROM checkpoints cp
+WHERE cp.thread_id = %(thread_id)s AND cp.checkpoint_ns = ALIAS.checkpoint_ns
+ORDER BY cp.checkpoint_id DESC LIMIT 1
 
 -- name: discard_saved_heads
 DELETE FROM run_saved_heads WHERE run_id = %(run_id)s;

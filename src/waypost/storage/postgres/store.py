@@ -35,6 +35,7 @@ from waypost.storage.base import (
     Lease,
     Notice,
     Page,
+    RunSetting,
     RunTimes,
     Storage,
     ThreadFilter,
@@ -256,13 +257,11 @@ class PostgresTx(Tx):
         row = await self._one("get_thread", {"thread_id": thread_id}, lock="FOR UPDATE" if for_update else "")
         return rows.thread(row, _same) if row else None
 
-    async def thread_and_assistant(
-        self, thread_id: str, assistant_id: str, *, for_update: bool = False
-    ) -> tuple[Thread | None, Assistant | None]:
+    async def run_setting(self, thread_id: str, assistant_id: str, *, for_update: bool = False) -> RunSetting:
         params = {"thread_id": thread_id, "assistant_id": assistant_id}
-        row = await self._one("thread_and_assistant", params, lock="FOR UPDATE" if for_update else "")
+        row = await self._one("run_setting", params, lock="FOR UPDATE" if for_update else "")
         assert row is not None  # one row, whatever exists
-        return rows.thread_and_assistant(row, _same)
+        return rows.run_setting(row, _same)
 
     async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
         params = {"thread_id": thread_id, "patch": json_text(patch), "now": now}
@@ -350,6 +349,13 @@ class PostgresTx(Tx):
             except errors.UniqueViolation as exc:
                 log.info("a claim met another process's claim on the same thread; trying again: %s", exc)
         return [rows.run(r, _same) for r in claimed]
+
+    async def insert_started_run(self, r: Run, worker_id: str, lease_s: float) -> None:
+        # Held writes of three tables: they go in one statement with the transaction's others.
+        await self._write("insert_started_run", {**rows.run_params(r), "worker": worker_id, "lease_s": float(lease_s)})
+        if r.continues_checkpoint:
+            await self._write("save_heads", {"run_id": r.run_id, "thread_id": r.thread_id})
+            await self._write("save_writes", {"run_id": r.run_id, "thread_id": r.thread_id})
 
     def _savepoint(self) -> AbstractAsyncContextManager[object]:
         conn = self._cur.connection

@@ -62,11 +62,12 @@ ON CONFLICT (thread_id) DO NOTHING;
 -- name: get_thread
 SELECT * FROM threads WHERE thread_id = :thread_id;
 
--- What executing a run needs, in one look: its thread and its assistant (either may be gone).
--- The assistant's columns are prefixed a_ (rows.thread_and_assistant).
--- name: thread_and_assistant
+-- What executing or queueing a run needs, in one look: its thread and its assistant (either
+-- may be gone; the assistant's columns are prefixed a_), and whether a state update holds the
+-- thread (rows.run_setting).
+-- name: run_setting
 SELECT t.thread_id, t.created_at, t.updated_at, t.state_updated_at, t.metadata, t.config, t.status,
-       t.state_values, t.interrupts, t.error, t.at_breakpoint,
+       t.state_values, t.interrupts, t.error, t.at_breakpoint, coalesce(t.locked_until >= :now, 0) AS state_held,
        a.assistant_id AS a_assistant_id, a.graph_id AS a_graph_id, a.config AS a_config,
        a.context AS a_context, a.metadata AS a_metadata, a.name AS a_name,
        a.description AS a_description, a.version AS a_version, a.created_at AS a_created_at,
@@ -129,6 +130,15 @@ INSERT INTO runs (run_id, thread_id, assistant_id, created_at, updated_at, avail
                   metadata, kwargs, multitask_strategy, attempt, output, temporary, answers)
 VALUES (:run_id, :thread_id, :assistant_id, :created_at, :updated_at, :available_at, :status,
         :metadata, :kwargs, :multitask_strategy, :attempt, :output, :temporary, :answers);
+
+-- A run claimed as it is queued (Tx.insert_started_run): as claim_runs leaves one.
+-- name: insert_started_run
+INSERT INTO runs (run_id, thread_id, assistant_id, created_at, updated_at, available_at, status,
+                  metadata, kwargs, multitask_strategy, attempt, output, temporary, answers,
+                  lease_owner, lease_until)
+VALUES (:run_id, :thread_id, :assistant_id, :created_at, :updated_at, :available_at, 'running',
+        :metadata, :kwargs, :multitask_strategy, 1, :output, :temporary, :answers,
+        :worker, :lease_until);
 
 -- name: get_run
 SELECT * FROM runs WHERE run_id = :run_id;

@@ -48,6 +48,7 @@ from waypost.storage.base import (
     Lease,
     Notice,
     Page,
+    RunSetting,
     RunTimes,
     Storage,
     ThreadFilter,
@@ -214,13 +215,11 @@ class SqliteTx(Tx):
         row = self._one("get_thread", {"thread_id": thread_id})
         return _thread(row) if row else None
 
-    async def thread_and_assistant(
-        self, thread_id: str, assistant_id: str, *, for_update: bool = False
-    ) -> tuple[Thread | None, Assistant | None]:
+    async def run_setting(self, thread_id: str, assistant_id: str, *, for_update: bool = False) -> RunSetting:
         # for_update: the transaction holds the write lock already (see get_thread)
-        row = self._one("thread_and_assistant", {"thread_id": thread_id, "assistant_id": assistant_id})
+        row = self._one("run_setting", {"thread_id": thread_id, "assistant_id": assistant_id, "now": time.time()})
         assert row is not None  # one row, whatever exists
-        return rows.thread_and_assistant(row, _load)
+        return rows.run_setting(row, _load)
 
     async def merge_thread_metadata(self, thread_id: str, patch: dict[str, Any], now: str) -> Thread | None:
         # Read and write under the write lock this transaction holds: atomic. A shallow
@@ -307,6 +306,12 @@ class SqliteTx(Tx):
             if run.attempt == 1 and run.continues_checkpoint:
                 self._save_heads(run)
         return runs
+
+    async def insert_started_run(self, r: Run, worker_id: str, lease_s: float) -> None:
+        params = {**rows.run_params(r), "worker": worker_id, "lease_until": time.time() + lease_s}
+        self._exec("insert_started_run", params)
+        if r.continues_checkpoint:
+            self._save_heads(r)
 
     def _save_heads(self, run: Run) -> None:
         interrupts = [

@@ -1,0 +1,162 @@
+"""Runs claimed as they are queued: a process with a free worker slot claims the run in the
+transaction that queues it and starts it there (RunStarter), instead of leaving it for a claim.
+
+In-process, on the real storage of each backend with the real worker: what these tests look at
+(a slot taken, a request cancelled between two awaits) is inside one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.backends import Backend
+from tests.markers import Markers
+from tests.polling import eventually
+from tests.serverproc import TEST_GRAPHS_CONFIG
+from waypost.models import INFLIGHT, Run
+from waypost.operations import runs, threads
+from waypost.project import load_project
+from waypost.runtime import Runtime
+from waypost.services import services
+from waypost.settings import Settings
+from waypost.storage.base import Page
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def rt(backend: Backend, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """Waypost's services, API side and a worker with two slots, as `waypost serve` runs them."""
+    if reason := backend.unavailable():
+        pytest.skip(reason)
+    with backend.place(tmp_path) as place:
+        flags = dict(zip(place.args[::2], place.args[1::2], strict=True))
+        settings = Settings(
+            config_path=TEST_GRAPHS_CONFIG,
+            database_url=place.database_url,
+            redis_url=flags.get("--redis-url"),
+            redis_prefix=flags.get("--redis-prefix", "waypost:"),
+            workers=2,
+        )
+        async with services(settings, load_project(settings)) as runtime:
+            yield runtime
+
+
+def _request(thread_id: str, graph: str = "agent", **payload: object) -> runs.RunRequest:
+    body = {"assistant_id": graph, "input": {"some_text": "hello"}, "if_not_exists": "create", **payload}
+    return runs.RunRequest(thread_id=thread_id, payload=body)
+
+
+async def _run(rt: Runtime, run_id: str) -> Run | None:
+    async with rt.storage.autocommit() as tx:
+        return await tx.get_run(run_id)
+
+
+async def _runs_of(rt: Runtime, thread_id: str) -> list[Run]:
+    async with rt.storage.autocommit() as tx:
+        found = await tx.inflight_runs(thread_id)
+        return found + [r for r in await tx.list_runs(thread_id, None, Page(limit=10)) if r not in found]
+
+
+async def _steps_to_create(rt: Runtime) -> int:
+    """How many turns of the event loop creating a run takes here, uncancelled (the most of
+    three: the first may be slower than the rest)."""
+    most = 0
+    for _ in range(3):
+        task = asyncio.ensure_future(runs.create(rt, _request(str(uuid.uuid4()))))
+        steps = 0
+        while not task.done():
+            await asyncio.sleep(0)
+            steps += 1
+        await task
+        most = max(most, steps)
+    return most
+
+
+async def test_a_request_cancelled_at_any_point_leaves_no_run_unheld_and_no_slot_taken(rt: Runtime) -> None:
+    """A request may be cancelled at any await while its run is queued (the client or the
+    server going away). Whatever point it reached, its run either was never queued or is
+    held and runs to its end at once: none is left `running` with no one executing it
+    (embedded mode has no other process to take it over), and no worker slot stays taken."""
+    steps = await _steps_to_create(rt)
+    # Every turn on SQLite (a handful); on PostgreSQL a turn passes at each look at a socket
+    # (thousands), so about sixty cuts spread over the whole, commit included.
+    cuts = sorted({*range(0, steps, max(1, steps // 60)), steps, steps + 1})
+    made: list[str] = []
+    for cut in cuts:
+        thread_id = str(uuid.uuid4())
+        task = asyncio.ensure_future(runs.create(rt, _request(thread_id)))
+        for _ in range(cut):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        made.append(thread_id)
+
+    async def still_in_flight() -> list[Run]:
+        return [r for tid in made for r in await _runs_of(rt, tid) if r.status in INFLIGHT]
+
+    # Well within a lease: a run claimed but left unheld would only move once its lease
+    # lapsed and another look took it over (as attempt 2).
+    await eventually(still_in_flight, lambda left: not left, within=4, what="every queued run to end")
+    ended = [r for tid in made for r in await _runs_of(rt, tid)]
+    assert ended, "no cut came late enough to queue a run"
+    assert {r.attempt for r in ended} == {1}, [(r.run_id, r.attempt) for r in ended]
+    starter = rt.starter
+    assert starter is not None
+    assert starter.reserve() and starter.reserve(), "a cancelled request kept a worker slot"
+    starter.unreserve()
+    starter.unreserve()
+
+
+async def test_a_run_queued_while_every_slot_is_busy_waits_for_a_slot(rt: Runtime, tmp_path: Path) -> None:
+    """Two slots, both held by runs stopped inside a node: a third run, on another thread, is
+    queued (pending), not started beside them; it starts when a slot frees."""
+    holders = [Markers(tmp_path / f"marks-{i}") for i in range(2)]
+    try:
+        busy = []
+        for marks in holders:
+            payload = {"input": {"some_text": "x", "delay": 0}, "config": marks.config(hold=["slow_node"])}
+            busy.append(await runs.create(rt, _request(str(uuid.uuid4()), "slow", **payload)))
+        for marks in holders:
+            await marks.wait("slow_node")
+        waiting = await runs.create(rt, _request(str(uuid.uuid4())))
+        await asyncio.sleep(0.5)  # time enough to start, were it wrongly started
+        assert (found := await _run(rt, waiting.run_id)) is not None and found.status == "pending"
+        for run in busy:
+            assert (held := await _run(rt, run.run_id)) is not None and held.status == "running"
+        holders[0].release("slow_node")
+        await eventually(
+            lambda: _run(rt, waiting.run_id),
+            lambda r: r is not None and r.status not in INFLIGHT,
+            within=10,
+            what="the queued run to run once a slot freed",
+        )
+    finally:
+        for marks in holders:
+            marks.release_all()
+
+
+async def test_a_run_queued_while_a_state_update_holds_the_thread_waits_for_it(rt: Runtime) -> None:
+    """A state update holds its thread: a run queued meanwhile is not started beside it,
+    and starts once the update lets the thread go."""
+    first = await runs.create(rt, _request(thread_id := str(uuid.uuid4())))
+    await runs.finished(rt, first)
+    async with rt.storage.transaction() as tx:
+        assert await tx.lock_thread_state(thread_id, 30)
+    answer = await runs.create(rt, _request(thread_id, command={"resume": "edited"}, input=None))
+    await asyncio.sleep(0.5)  # time enough to start, were it wrongly started
+    assert (found := await _run(rt, answer.run_id)) is not None and found.status == "pending"
+    async with rt.storage.transaction() as tx:
+        await tx.unlock_thread_state(thread_id)
+        tx.notify("work")  # as the state update does when it ends
+    ended = await runs.finished(rt, answer)
+    assert ended is not None and (ended.status, ended.output) == ("success", {"some_text": "edited"})
+    state = await threads.get(rt, thread_id)
+    assert state.values == {"some_text": "edited"}
