@@ -176,6 +176,25 @@ async def test_thread_update_merges_metadata(client: LangGraphClient) -> None:
     assert (await client.threads.get(tid))["metadata"] == {"a": 1, "b": 2, "c": 3}
 
 
+async def test_a_run_stamps_its_graph_and_assistant_on_the_thread(client: LangGraphClient) -> None:
+    """As the official server does: a thread's metadata names the graph and the assistant of
+    its latest run, beside the metadata it was created with; a run of another assistant of
+    the same graph renames it, and what the graph sees as its metadata agrees."""
+    thread = await client.threads.create(metadata={"owner": "ann"})
+    tid = thread["thread_id"]
+    await client.runs.wait(tid, "agent", input={"some_text": "x"})
+    after = await client.threads.get(tid)
+    assert after["metadata"] == {"owner": "ann", "graph_id": "agent", "assistant_id": AGENT_ASSISTANT_ID}
+    mine = await client.assistants.create(graph_id="agent", name=f"mine-{tag()}")
+    await client.runs.wait(tid, mine["assistant_id"], command=Command(resume="y"))
+    renamed = await client.threads.get(tid)
+    assert renamed["metadata"] == {"owner": "ann", "graph_id": "agent", "assistant_id": mine["assistant_id"]}
+    assert renamed["status"] == "idle" and renamed["values"] == {"some_text": "y"}
+    (checkpoint, *_) = await client.threads.get_history(tid, limit=1)
+    assert checkpoint["metadata"]["assistant_id"] == mine["assistant_id"]
+    assert checkpoint["metadata"]["owner"] == "ann"
+
+
 async def test_thread_search_count_sort_page(client: LangGraphClient) -> None:
     t = tag()
     made = [await client.threads.create(metadata={"suite": t, "n": i}) for i in range(4)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tests.storage import factories as f
@@ -96,6 +97,28 @@ async def test_merge_metadata_is_shallow(storage: Storage) -> None:
     assert got.updated_at == f.ts(5)
     async with storage.transaction() as tx:
         assert await tx.get_thread(t.thread_id) == got
+
+
+async def test_a_state_recorded_with_a_metadata_patch_merges_it_as_merge_metadata_does(storage: Storage) -> None:
+    """Queueing a run writes the thread's busy state and the graph it runs in one write: the
+    patch is merged shallowly, as merge_thread_metadata merges, and without one the metadata
+    stays as it was."""
+    t = f.thread(at=1, metadata={"keep": 1, "nested": {"a": 1}, "over": "old"})
+    await _insert(storage, t)
+    state = ThreadState(
+        values={"v": 1}, interrupts={}, status="busy", error=None, at_breakpoint=False, updated_at=f.ts(4)
+    )
+    patch = {"nested": {"b": 2}, "over": None, "new": [1]}
+    async with storage.transaction() as tx:
+        await tx.record_thread_state(t.thread_id, replace(state, metadata_patch=patch))
+    async with storage.transaction() as tx:
+        got = await tx.get_thread(t.thread_id)
+        await tx.record_thread_state(t.thread_id, replace(state, status="idle"))
+        kept = await tx.get_thread(t.thread_id)
+    assert got is not None and kept is not None
+    assert got.metadata == {"keep": 1, "nested": {"b": 2}, "over": None, "new": [1]}
+    assert (got.status, got.values, got.updated_at) == ("busy", {"v": 1}, f.ts(4))
+    assert (kept.metadata, kept.status) == (got.metadata, "idle")
 
 
 async def test_delete_removes_its_runs_and_interrupts(storage: Storage) -> None:

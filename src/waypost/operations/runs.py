@@ -230,13 +230,11 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, starter: RunStar
             thread = await tx.get_thread(tid, for_update=True)
             if thread is None or not access.admits(thread.metadata):
                 raise NotFound("Thread or assistant not found.")
-    if thread.metadata.get("graph_id") != assistant.graph_id or thread.metadata.get("assistant_id") != (
-        assistant.assistant_id
-    ):
-        merged = await tx.merge_thread_metadata(
-            tid, {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}, created
-        )
-        thread = merged or thread
+    # The thread takes the graph and assistant it runs, written with its busy state below.
+    named = {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
+    renamed = named if any(thread.metadata.get(k) != v for k, v in named.items()) else None
+    if renamed is not None:
+        thread = thread.replace(metadata={**thread.metadata, **renamed})
     inflight = await tx.inflight_runs(tid)
     if inflight and run.multitask_strategy == "reject":
         raise Conflict(
@@ -276,7 +274,7 @@ async def admit(tx: Tx, rt: Runtime, req: RunRequest, run: Run, starter: RunStar
         tx.notify("work")
         if run.available_at > created:
             tx.notify("due")  # the scheduler wakes the workers when it is due
-    await mark_busy(tx, thread, pending, created)
+    await mark_busy(tx, thread, pending, created, metadata_patch=renamed)
     return Admission(run, stopped, started)
 
 

@@ -7,7 +7,7 @@ holding the run, or two workers after a lease expired) can never both apply thei
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from waypost.inbox_config import InboxConfig
 from waypost.models import CancelAction, PendingInterrupt, Run, RunEnd, Thread
@@ -53,9 +53,12 @@ async def settle_thread(tx: Tx, thread_id: str, now: str) -> None:
     )
 
 
-async def mark_busy(tx: Tx, thread: Thread, pending: list[PendingInterrupt], now: str) -> None:
+async def mark_busy(
+    tx: Tx, thread: Thread, pending: list[PendingInterrupt], now: str, *, metadata_patch: dict[str, Any] | None = None
+) -> None:
     """A run was queued: the thread is busy, and lists only `pending`, the interrupts still
-    waiting (not those the run claimed or made moot), as the caller's transaction left them."""
+    waiting (not those the run claimed or made moot), as the caller's transaction left them;
+    `metadata_patch` is merged into its metadata in the same write."""
     await tx.record_thread_state(
         thread.thread_id,
         ThreadState(
@@ -65,6 +68,7 @@ async def mark_busy(tx: Tx, thread: Thread, pending: list[PendingInterrupt], now
             error=thread.error,
             at_breakpoint=thread.at_breakpoint,
             updated_at=now,
+            metadata_patch=metadata_patch,
         ),
     )
 

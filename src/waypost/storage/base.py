@@ -147,6 +147,9 @@ class ThreadState:
     error: Any
     at_breakpoint: bool
     updated_at: str
+    # Keys merged into the thread's metadata with the state (a shallow merge, as
+    # merge_thread_metadata), in the same statement on PostgreSQL.
+    metadata_patch: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,7 @@ def state_params(thread_id: str, state: ThreadState) -> dict[str, Any]:
         "error": json_text(state.error),
         "at_breakpoint": state.at_breakpoint,
         "now": state.updated_at,
+        "metadata_patch": json_text(state.metadata_patch),
     }
 
 

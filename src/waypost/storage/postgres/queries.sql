@@ -102,6 +102,7 @@ UPDATE threads SET status = %(status)s, updated_at = %(now)s::timestamptz WHERE 
 -- name: record_thread_state
 UPDATE threads SET state_values = %(state_values)s::jsonb, interrupts = %(interrupts)s::json,
     status = %(status)s, error = %(error)s::json, at_breakpoint = %(at_breakpoint)s,
+    metadata = metadata || coalesce(%(metadata_patch)s::jsonb, '{}'),
     updated_at = %(now)s::timestamptz, state_updated_at = %(now)s::timestamptz
 WHERE thread_id = %(thread_id)s;
 

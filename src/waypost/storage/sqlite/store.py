@@ -237,6 +237,8 @@ class SqliteTx(Tx):
         self._exec("set_thread_status", {"thread_id": thread_id, "status": status, "now": now})
 
     async def record_thread_state(self, thread_id: str, state: ThreadState) -> None:
+        if state.metadata_patch:
+            await self.merge_thread_metadata(thread_id, state.metadata_patch, state.updated_at)
         self._exec("record_thread_state", rows.state_params(thread_id, state))
 
     async def lock_thread_state(self, thread_id: str, seconds: float) -> bool:
