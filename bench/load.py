@@ -165,28 +165,77 @@ async def _guarded(job: Callable[[], Awaitable[dict[str, float]]], tally: Tally)
     return True
 
 
+async def _cycles(client: Spread, concurrency: int, until: float, tally: Tally, label: str, counter: list[int]) -> None:
+    """`concurrency` loops of seed cycles until `until` (perf_counter), each counted in tally."""
+
+    async def worker(wid: int) -> None:
+        n = 0
+        while time.perf_counter() < until:
+            n += 1
+            counter[0] += 1
+            await _guarded(partial(one_cycle, client, f"{label}-w{wid}-{n}-{counter[0]}"), tally)
+
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+
+
+async def _drained(
+    client: Spread, concurrency: int, until: float, tally: Tally, label: str, counter: list[int], cap_s: float
+) -> None:
+    """_cycles, giving up on cycles still in flight cap_s after `until` (counted as errors)."""
+    task = asyncio.create_task(_cycles(client, concurrency, until, tally, label, counter))
+    try:
+        await asyncio.wait_for(task, timeout=max(0.0, until - time.perf_counter()) + cap_s)
+    except TimeoutError:
+        tally.errors["bench:cancelled_in_flight_at_drain_cap"] += 1
+
+
+def _window(
+    concurrency: int, tally: Tally, spans: list[tuple[float, float]], server_cpu: float | None, rss_kb: float | None
+) -> dict[str, Any]:
+    """One measured result: the cycles that started and ended within `spans` (measured time,
+    in one piece or in turns), with the server CPU spent over them."""
+    seconds = sum(hi - lo for lo, hi in spans)
+    done = sum(1 for e in tally.ends if any(lo <= e < hi for lo, hi in spans))
+    lat = [t for st, t in zip(tally.starts, tally.lat, strict=True) if any(lo <= st < hi for lo, hi in spans)]
+    return {
+        "concurrency": concurrency,
+        "seconds": round(seconds, 3),
+        "cycles": done,
+        "cycles_per_s": round(done / seconds, 3),
+        "runs_per_s": round(2 * done / seconds, 3),
+        "latency_ms": {k: summarize_ms([t[k] for t in lat]) for k in CALLS},
+        "server_cpu_s": None if server_cpu is None else round(server_cpu, 3),
+        "server_cpu_ms_per_cycle": round(1000 * server_cpu / done, 3) if server_cpu is not None and done else None,
+        "server_rss_kb_end": rss_kb,
+    }
+
+
+def _errors(tally: Tally, client_cpu: float, wall: float) -> dict[str, Any]:
+    return {
+        "errors": sum(tally.errors.values()),
+        "error_kinds": dict(tally.errors),
+        "error_samples": tally.error_samples,
+        "client_cpu_s": round(client_cpu, 3),
+        "client_cpu_share_of_wall": round(client_cpu / wall, 3),
+    }
+
+
+def _client_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 async def timed_load(
     server: Server, concurrency: int, warmup: float, windows: list[float], plan: Plan, label: str
 ) -> list[dict[str, Any]]:
     """`concurrency` workers loop over cycles for warmup + sum(windows) seconds of one continuous
     load; the measured part is sliced into consecutive windows. Returns one result per window."""
     tally = Tally()
-    counter = [0]
     async with Spread(server.urls, concurrency, plan.request_timeout) as client:
         t0 = time.perf_counter()
-        t_measure = t0 + warmup
-        bounds = [t_measure]
+        bounds = [t0 + warmup]
         for w in windows:
             bounds.append(bounds[-1] + w)
-        t_end = bounds[-1]
-
-        async def worker(wid: int) -> None:
-            n = 0
-            while time.perf_counter() < t_end:
-                n += 1
-                counter[0] += 1
-                await _guarded(partial(one_cycle, client, f"{label}-w{wid}-{n}-{counter[0]}"), tally)
-
         samples: list[tuple[float, float | None, int | None]] = []
 
         async def sampler() -> None:  # server CPU and RSS at each window boundary
@@ -194,52 +243,61 @@ async def timed_load(
                 await asyncio.sleep(max(0.0, b - time.perf_counter()))
                 samples.append((time.perf_counter(), server.cpu_s(), server.rss_kb()))
 
-        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu0 = _client_cpu()
         sampler_task = asyncio.create_task(sampler())
-        tasks = [asyncio.create_task(worker(i)) for i in range(concurrency)]
-        _, pending = await asyncio.wait(tasks, timeout=warmup + sum(windows) + plan.drain_cap_s)
-        for p in pending:
-            p.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if pending:
-            tally.errors["bench:cancelled_in_flight_at_drain_cap"] += len(pending)
+        await _drained(client, concurrency, bounds[-1], tally, label, [0], plan.drain_cap_s)
         await sampler_task
-        ru1 = resource.getrusage(resource.RUSAGE_SELF)
-    client_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        client_cpu = _client_cpu() - cpu0
 
     out = []
-    for i, w in enumerate(windows):
-        lo, hi = bounds[i], bounds[i + 1]
-        done = sum(1 for e in tally.ends if lo <= e < hi)
-        lat = [t for s, t in zip(tally.starts, tally.lat, strict=True) if lo <= s < hi]
-        cpu0, cpu1 = samples[i][1], samples[i + 1][1]
-        server_cpu = None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 3)
-        out.append(
-            {
-                "concurrency": concurrency,
-                "warmup_s": warmup if i == 0 else 0.0,
-                "seconds": w,
-                "cycles": done,
-                "cycles_per_s": round(done / w, 3),
-                "runs_per_s": round(2 * done / w, 3),
-                "latency_ms": {k: summarize_ms([t[k] for t in lat]) for k in CALLS},
-                "server_cpu_s": server_cpu,
-                "server_cpu_ms_per_cycle": round(1000 * server_cpu / done, 3)
-                if server_cpu is not None and done
-                else None,
-                "server_rss_kb_end": samples[i + 1][2],
-            }
-        )
-    n_err = sum(tally.errors.values())
-    out[0].update(
-        errors=n_err,
-        error_kinds=dict(tally.errors),
-        error_samples=tally.error_samples,
-        client_cpu_s=round(client_cpu, 3),
-        client_cpu_share_of_wall=round(client_cpu / (t_end - t0), 3),
-    )
+    for i in range(len(windows)):
+        cpu0_s, cpu1_s = samples[i][1], samples[i + 1][1]
+        server_cpu = None if cpu0_s is None or cpu1_s is None else cpu1_s - cpu0_s
+        result = _window(concurrency, tally, [(bounds[i], bounds[i + 1])], server_cpu, samples[i + 1][2])
+        out.append({**result, "warmup_s": warmup if i == 0 else 0.0})
+    out[0].update(_errors(tally, client_cpu, bounds[-1] - t0))
     for o in out[1:]:
         o.update(errors=None)  # errors are counted over the whole continuous load, in window 1's record
+    return out
+
+
+async def interleaved_load(
+    servers: list[Server], concurrency: int, warmup: float, seconds: float, turns: int, plan: Plan
+) -> list[dict[str, Any]]:
+    """Several servers, all running, measured by turns: each gets `turns` windows of
+    seconds / turns, taken one server after the other, so a slow stretch of a shared machine
+    falls on every server alike (back to back, runs here differ by 10-20%). Each server is
+    warmed up first; one result per server, in timed_load's form."""
+    tallies = [Tally() for _ in servers]
+    spans: list[list[tuple[float, float]]] = [[] for _ in servers]
+    cpu: list[float | None] = [0.0 for _ in servers]
+    client_cpu = [0.0 for _ in servers]
+    counter = [0]
+    for server, tally in zip(servers, tallies, strict=True):  # its errors count; its cycles are before any span
+        async with Spread(server.urls, concurrency, plan.request_timeout) as client:
+            until = time.perf_counter() + warmup
+            await _drained(client, concurrency, until, tally, server.name, counter, plan.drain_cap_s)
+    for _ in range(turns):
+        for i, server in enumerate(servers):
+            # A client of its own per turn: an idle keep-alive connection may have been closed
+            # by the server while the others took their turns.
+            async with Spread(server.urls, concurrency, plan.request_timeout) as client:
+                cpu_before, ours_before, start = server.cpu_s(), _client_cpu(), time.perf_counter()
+                end = start + seconds / turns
+                await _drained(client, concurrency, end, tallies[i], server.name, counter, plan.drain_cap_s)
+                cpu_after = server.cpu_s()
+                spans[i].append((start, end))
+                client_cpu[i] += _client_cpu() - ours_before
+                used = cpu[i]
+                if used is None or cpu_before is None or cpu_after is None:
+                    cpu[i] = None
+                else:
+                    cpu[i] = used + cpu_after - cpu_before
+    out = []
+    for i, server in enumerate(servers):
+        result = _window(concurrency, tallies[i], spans[i], cpu[i], server.rss_kb())
+        wall = sum(hi - lo for lo, hi in spans[i])
+        out.append({**result, "warmup_s": warmup, "turns": turns, **_errors(tallies[i], client_cpu[i], wall)})
     return out
 
 

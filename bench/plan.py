@@ -36,8 +36,10 @@ class Plan:
     window_warmup: float = 3.0
     request_timeout: float = 30.0
     drain_cap_s: float = 30.0  # in-flight cycles get this long after a window ends
-    # The scaled section (bench/scaled.py): every setup at each of these levels, back to back.
+    # The scaled section (bench/scaled.py): every setup at each of these levels (warm-up, seconds
+    # measured), back to back; at c=1 the Waypost setups side by side, in this many turns each.
     scaled_levels: dict[int, tuple[float, float]] = field(default_factory=lambda: {1: (2.0, 15.0), 32: (3.0, 15.0)})
+    scaled_turns: int = 6
     # Aegra's Redis mode answers runs/wait by polling every 2 s (~4 s a cycle at c=1): a longer
     # window, so its figure rests on more than a handful of cycles.
     aegra_levels: dict[int, tuple[float, float]] = field(default_factory=lambda: {1: (2.0, 30.0), 32: (3.0, 20.0)})
@@ -74,6 +76,7 @@ class Plan:
             window_warmup=0.5,
             drain_cap_s=15.0,
             scaled_levels={1: (0.5, 3.0), 32: (0.5, 3.0)},
+            scaled_turns=2,
             aegra_levels={1: (0.5, 8.0), 32: (0.5, 5.0)},
             once_repeats=2,
             takeover_repeats=1,

@@ -405,6 +405,16 @@ def scaled_markdown(res: dict[str, Any]) -> list[str]:
             "queued again once their lease (30 s) has lapsed, by a reaper that runs every 15 s.",
             "",
         ]
+    turns = next(
+        (r["turns"] for st in (sc.get("setups") or {}).values() for r in st.get("levels", {}).values() if "turns" in r),
+        None,
+    )
+    if turns:
+        out += [
+            f"At c=1 the Waypost setups ran side by side, each measured in {turns} turns taken one after "
+            "the other (a slow stretch of the machine falls on all of them); the other rows one after the other.",
+            "",
+        ]
     out += [
         "| | processes | concurrency | cycles/s | cycle p50 ms | cycle p95 ms | server CPU ms/cycle | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

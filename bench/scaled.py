@@ -3,8 +3,10 @@ embedded and Aegra (default mode, Redis mode), in the same run.
 
 Three measurements, each against every setup that can run here:
 
-1. Load: the seed cycle at each level of `Plan.scaled_levels`, every setup at a level one
-   after the other on a fresh server with fresh state, so each ratio is taken back to back.
+1. Load: the seed cycle at each level of `Plan.scaled_levels` on fresh servers with fresh
+   state: at c=1 the Waypost setups side by side, measured in turns (`Plan.scaled_turns`), so
+   a slow stretch of the machine falls on all of them alike; otherwise every setup one after
+   the other, so each ratio is taken back to back.
 2. Exactly-once: one interrupt answered `Plan.once_answers` times at once (same thread, same
    body, POST /threads/{id}/runs, spread over both processes of a two-process setup); how many
    answers were accepted (2xx) and how many times the answer was applied, counted from the
@@ -36,7 +38,7 @@ from tests.serverproc import ServerProcess
 
 from bench.aegra import AEGRA_SPEC, aegra_server, ensure_aegra, find_python
 from bench.backing import Backing
-from bench.load import Spread, fmt_level, new_client, preflight, timed_load
+from bench.load import Spread, fmt_level, interleaved_load, new_client, preflight, timed_load
 from bench.log import log
 from bench.plan import SCALED_CONFIG, SEED_DIR, Options, Plan
 from bench.servers import Cluster, Server, failure_line
@@ -144,27 +146,66 @@ async def _level(server: Server, c: int, warmup: float, seconds: float, plan: Pl
     return res
 
 
+async def _side_by_side(
+    servers: list[Server], c: int, warmup: float, seconds: float, plan: Plan
+) -> list[dict[str, Any]]:
+    rss_start = []
+    for server in servers:
+        await preflight(server, plan)
+        rss_start.append(server.rss_kb())
+    found = await interleaved_load(servers, c, warmup, seconds, plan.scaled_turns, plan)
+    for res, server, rss in zip(found, servers, rss_start, strict=True):
+        res["server_rss_kb_start"] = rss
+        res["processes"] = len(server.urls)
+    return found
+
+
+def _failed(c: int, exc: Exception) -> dict[str, Any]:
+    return {
+        "concurrency": c,
+        "failed": f"{type(exc).__name__}: {str(exc)[:500]}",
+        "cycles_per_s": 0.0,
+        "errors": 1,
+        "latency_ms": {"cycle": {"n": 0}},
+    }
+
+
+def _record(out: dict[str, Any], setup: Setup, c: int, res: dict[str, Any]) -> None:
+    out["setups"][setup.key]["levels"][str(c)] = res
+    log(fmt_level(setup.title, res))
+    for sample in res.get("error_samples", [])[:2]:
+        log(f"  error sample: {sample}")
+
+
 def measure_levels(placer: Placer, setups: list[Setup], plan: Plan, out: dict[str, Any]) -> None:
-    """Each level, every setup one after the other on a fresh server: back to back."""
+    """Each level on fresh servers. At c=1 the Waypost setups run side by side and are measured
+    by turns (interleaved_load): their latency ratio is the figure a slow stretch of a shared
+    machine moves most. Otherwise every setup one after the other: back to back."""
     for c in plan.scaled_levels:
-        for setup in setups:
+        apart = setups
+        if c == 1:
+            together = [s for s in setups if s.server == "waypost"]
+            apart = [s for s in setups if s.server != "waypost"]
+            warmup, seconds = plan.scaled_levels[c]
+            try:
+                with ExitStack() as stack:
+                    seed = SEED_DIR / "langgraph.json"
+                    servers = [stack.enter_context(placer.place(s, seed, f"c{c}")) for s in together]
+                    results = asyncio.run(_side_by_side(servers, c, warmup, seconds, plan))
+            except Exception as exc:  # report the failure, carry on with the others
+                log(f"c={c} side by side failed: {type(exc).__name__}: {str(exc)[:500]}")
+                results = [_failed(c, exc) for _ in together]
+            for setup, res in zip(together, results, strict=True):
+                _record(out, setup, c, res)
+        for setup in apart:
             warmup, seconds = (plan.aegra_levels if setup.server == "aegra" else plan.scaled_levels)[c]
             try:
                 with placer.place(setup, SEED_DIR / "langgraph.json", f"c{c}") as server:
                     res = asyncio.run(_level(server, c, warmup, seconds, plan))
             except Exception as exc:  # report the failure, carry on with the others
-                res = {
-                    "concurrency": c,
-                    "failed": f"{type(exc).__name__}: {str(exc)[:500]}",
-                    "cycles_per_s": 0.0,
-                    "errors": 1,
-                    "latency_ms": {"cycle": {"n": 0}},
-                }
+                res = _failed(c, exc)
                 log(f"{setup.title} c={c} failed: {res['failed']}")
-            out["setups"][setup.key]["levels"][str(c)] = res
-            log(fmt_level(setup.title, res))
-            for sample in res.get("error_samples", [])[:2]:
-                log(f"  error sample: {sample}")
+            _record(out, setup, c, res)
 
 
 # --- marks: what the bench graphs' nodes leave behind
