@@ -160,3 +160,48 @@ async def test_a_run_queued_while_a_state_update_holds_the_thread_waits_for_it(r
     assert ended is not None and (ended.status, ended.output) == ("success", {"some_text": "edited"})
     state = await threads.get(rt, thread_id)
     assert state.values == {"some_text": "edited"}
+
+
+async def test_a_busy_worker_runs_no_more_than_its_slots_and_takes_the_queue_first(rt: Runtime) -> None:
+    """Runs arrive faster than two slots finish them: runs queued earlier must not be passed
+    by runs arriving as a slot frees (they would wait as long as the arrivals keep coming),
+    and the slots are never exceeded, not even while a claim is on its way."""
+    slots, producers, each = 2, 8, 6
+    made: list[Run] = []
+
+    async def producer() -> None:
+        for _ in range(each):
+            payload = {"input": {"some_text": "x", "delay": 0.05}}
+            made.append(await runs.create(rt, _request(str(uuid.uuid4()), "slow", **payload)))
+            await asyncio.sleep(0.02)
+
+    async def ended() -> list[Run]:
+        return [r for r in [await _run(rt, m.run_id) for m in made] if r is not None and r.status not in INFLIGHT]
+
+    most, done = [0], asyncio.Event()
+
+    async def sampler() -> None:
+        while not done.is_set():
+            async with rt.storage.autocommit() as tx:
+                most[0] = max(most[0], len(await tx.runs_by_status(["running"])))
+            await asyncio.sleep(0.005)
+
+    watching = asyncio.create_task(sampler())
+    try:
+        await asyncio.gather(*(producer() for _ in range(producers)))
+        finished = await eventually(ended, lambda e: len(e) == len(made), within=60, what="every run to end")
+    finally:
+        done.set()
+        await watching
+    assert most[0] <= slots, f"{most[0]} runs were running at once on {slots} slots"
+    # Started in the order they were queued: no run ends before one queued well ahead of it
+    # (more places than there are slots, and then some for producers racing) has started.
+    order = {m.run_id: i for i, m in enumerate(made)}
+    by_end = sorted(finished, key=lambda r: r.updated_at)
+    passed = [
+        (order[r.run_id], order[later.run_id])
+        for k, r in enumerate(by_end)
+        for later in by_end[:k]
+        if order[later.run_id] > order[r.run_id] + slots + producers
+    ]
+    assert not passed, f"runs ended before ones queued well ahead of them (queued at, passed by): {passed[:5]}"

@@ -126,7 +126,9 @@ class Worker:
 
     # runs started as they are queued here (runtime.RunStarter)
     def reserve(self) -> bool:
-        if self._draining or self.slots - len(self._held) - self._reserved <= 0:
+        # Not while runs may wait in the queue for a slot here (_full): they go first, and a
+        # run queued now takes its turn behind them.
+        if self._draining or self._full or self.slots - len(self._held) - self._reserved <= 0:
             return False
         self._reserved += 1
         return True
@@ -162,8 +164,14 @@ class Worker:
         if free <= 0 or self._draining:
             self._full = True
             return
-        async with self.rt.storage.autocommit() as tx:
-            runs = await tx.claim_runs(self.worker_id, self.lease_s, free)
+        # The slots this claim may fill are taken while it is on its way: a run queued here
+        # meanwhile must not start in one of them as well.
+        self._reserved += free
+        try:
+            async with self.rt.storage.autocommit() as tx:
+                runs = await tx.claim_runs(self.worker_id, self.lease_s, free)
+        finally:
+            self._reserved -= free
         self._full = len(runs) >= free
         for run in runs:
             self._hold(run)
