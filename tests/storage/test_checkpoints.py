@@ -76,8 +76,14 @@ def claim(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def _claim_resume(storage: Storage, thread_id: str, run_id: str, how: str) -> None:
+async def _claim_resume(storage: Storage, thread_id: str, run_id: str, how: str, answers: tuple[str, ...] = ()) -> None:
+    """Queue and claim a resume run; `answers` the interrupts it answers (claimed first, as
+    queueing an answer does)."""
     resume = f.run(thread_id, run_id=run_id, kwargs={"command": {"resume": "?"}, "input": None})
+    if answers:
+        resume = resume.replace(answers=dict.fromkeys(answers, "?"))
+        async with storage.transaction() as tx:
+            assert await tx.answer_interrupts(thread_id, list(answers), run_id, f.ts(7)) == len(answers)
     if how == "insert_started_run":
         async with storage.transaction() as tx:
             await tx.insert_started_run(resume, "worker", 60)
@@ -116,7 +122,7 @@ async def test_rollback_puts_the_checkpoints_back_as_they_were(storage: Storage,
 
     # the thread goes on from there as if run-2 never happened (its row goes, as a rollback's does)
     async with storage.transaction() as tx:
-        assert await tx.drop_held_run("run-2", 1)
+        assert await tx.drop_held_run("run-2", 1, waiting=[])
     await _claim_resume(storage, t.thread_id, "run-3", claim)
     assert await graph.ainvoke(Command(resume="again"), _config(t.thread_id, "run-3")) == {"text": "again [after]"}
 
@@ -177,12 +183,13 @@ async def test_rollback_of_an_answer_into_a_subgraph_puts_both_namespaces_back(s
     (task,) = state.tasks
     assert task.state is not None
     inner_ns = task.state.config["configurable"]["checkpoint_ns"]  # "sub:<task id>"
+    asked = f.interrupt(t.thread_id, task_id=task.id, ns=[inner_ns, "ask:x"])
     async with storage.transaction() as tx:  # as the worker records it at the run's end
-        await tx.upsert_interrupt(f.interrupt(t.thread_id, task_id=task.id, ns=[inner_ns, "ask:x"]))
+        await tx.upsert_interrupt(asked)
     before = await _checkpoints(storage, t.thread_id)
     assert {c[0] for c in before} == {"", inner_ns}
 
-    await _claim_resume(storage, t.thread_id, "run-2", claim)
+    await _claim_resume(storage, t.thread_id, "run-2", claim, answers=(asked.interrupt_id,))
     assert await graph.ainvoke(Command(resume="edited"), _config(t.thread_id, "run-2")) == {"text": "edited [after]"}
     assert await _checkpoints(storage, t.thread_id) != before
     await storage.rollback_checkpoints(t.thread_id, "run-2")

@@ -209,3 +209,19 @@ async def test_upsert_keeps_a_supersede_and_where_the_interrupt_came_from(storag
     async with storage.transaction() as tx:
         (got,) = await tx.thread_interrupts(tid, superseded=True)
     assert (got.superseded_by, got.run_id, got.assistant_id, got.graph_id) == ("run-1", "run-0", "asst-0", "agent")
+
+
+async def test_interrupts_in_play_are_the_pending_ones_and_those_named(storage: Storage) -> None:
+    """What taking an answer or ending a run reads: every pending interrupt of the thread, and
+    the ones named whatever their state, oldest first; not the thread's answered or superseded
+    history otherwise, and nothing of another thread."""
+    tid, other = await _thread(storage), await _thread(storage)
+    old, gone, named, waiting = (f.interrupt(tid, interrupt_id=i, at=n) for n, i in enumerate("ogna"))
+    await _upsert(storage, old, gone, named, waiting, f.interrupt(other, interrupt_id="x", at=9))
+    assert await _answer(storage, tid, ["o", "n"], "run-1") == 2
+    async with storage.transaction() as tx:
+        await tx.supersede_interrupts(tid, "run-2", keep=["a"])
+    async with storage.transaction() as tx:
+        assert [i.interrupt_id for i in await tx.interrupts_in_play(tid, [])] == ["a"]
+        assert [i.interrupt_id for i in await tx.interrupts_in_play(tid, ["n", "g", "x"])] == ["g", "n", "a"]
+        assert await tx.interrupts_in_play(f.new_id(), ["a"]) == []

@@ -126,7 +126,7 @@ async def test_two_processes_hand_out_each_run_once(postgres_url: str, mode: str
 
         async with b.transaction() as tx:
             for r in first:
-                assert await tx.finish_run(r.run_id, 1, "success", None, f.ts(50))
+                assert await tx.finish_run(r.run_id, 1, "success", None, f.ts(50), waiting=[])
         again = await claim_at_once()
         assert len(again) == len(set(again))
         again += await drain()

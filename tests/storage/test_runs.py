@@ -56,7 +56,7 @@ async def _get(storage: Storage, run_id: str) -> Run:
 
 async def _finish(storage: Storage, run: Run, status: str = "success") -> bool:
     async with storage.transaction() as tx:
-        return await tx.finish_run(run.run_id, run.attempt, status, {"done": True}, f.ts(2000)) is not None
+        return await tx.finish_run(run.run_id, run.attempt, status, {"done": True}, f.ts(2000), waiting=[]) is not None
 
 
 # --- rows -----------------------------------------------------------------------------------
@@ -379,8 +379,8 @@ async def test_a_cancel_asked_before_the_end_wins(storage: Storage) -> None:
     got = await _get(storage, held.run_id)
     assert (got.status, got.cancel_action) == ("running", "interrupt")
     async with storage.transaction() as tx:
-        assert await tx.end_cancelled_run(held.run_id, held.attempt + 1, None, f.ts(3)) is None
-        assert await tx.end_cancelled_run(held.run_id, held.attempt, {"at": "cancel"}, f.ts(3)) is not None
+        assert await tx.end_cancelled_run(held.run_id, held.attempt + 1, None, f.ts(3), waiting=[]) is None
+        assert await tx.end_cancelled_run(held.run_id, held.attempt, {"at": "cancel"}, f.ts(3), waiting=[]) is not None
     got = await _get(storage, held.run_id)
     assert (got.status, got.output) == ("interrupted", {"at": "cancel"})
 
@@ -448,8 +448,8 @@ async def test_drop_held_run(storage: Storage) -> None:
     held = await _claim(storage)
     assert held is not None
     async with storage.transaction() as tx:
-        assert await tx.drop_held_run(held.run_id, held.attempt + 1) is None
-        assert await tx.drop_held_run(held.run_id, held.attempt) is not None
+        assert await tx.drop_held_run(held.run_id, held.attempt + 1, waiting=[]) is None
+        assert await tx.drop_held_run(held.run_id, held.attempt, waiting=[]) is not None
         assert await tx.get_run(held.run_id) is None
 
 
@@ -535,8 +535,8 @@ async def test_a_lapsed_cancelled_run_is_taken_over_to_be_ended(storage: Storage
         "rollback",
     )
     async with storage.transaction() as tx:
-        assert await tx.drop_held_run(held.run_id, held.attempt) is None  # the dead attempt can't
-        assert await tx.drop_held_run(run.run_id, run.attempt) is not None
+        assert await tx.drop_held_run(held.run_id, held.attempt, waiting=[]) is None  # the dead attempt can't
+        assert await tx.drop_held_run(run.run_id, run.attempt, waiting=[]) is not None
 
 
 async def test_the_old_holder_loses_a_run_taken_back(storage: Storage) -> None:
@@ -568,8 +568,10 @@ async def test_forget_leases(storage: Storage) -> None:
 async def test_a_held_runs_end_says_whether_runs_wait_behind_it(storage: Storage, how: str) -> None:
     """The end of a held run tells whether its thread still has runs in flight (the thread
     then stays busy and the workers are told): a run queued behind it counts, the run that
-    ended and runs of other threads do not. It carries the thread's interrupt rows as the
-    transaction sees them then, superseded ones included, and no other thread's."""
+    ended and runs of other threads do not. It carries the thread's interrupt rows in play as
+    the transaction sees them then: the pending ones, and those named as still waiting in the
+    run's checkpoint whatever their state (a superseded one here), not the thread's answered
+    history, and no other thread's."""
     tid, other = await _thread(storage), await _thread(storage)
     first, elsewhere = f.run(tid, at=1), f.run(other, at=2)
     await _insert(storage, first, elsewhere)
@@ -580,16 +582,18 @@ async def test_a_held_runs_end_says_whether_runs_wait_behind_it(storage: Storage
         async with storage.transaction() as tx:
             assert await tx.get_thread(run.thread_id, for_update=True) is not None
             if how == "finish":
-                ended = await tx.finish_run(run.run_id, run.attempt, "success", None, f.ts(5))
+                ended = await tx.finish_run(run.run_id, run.attempt, "success", None, f.ts(5), waiting=["a"])
             elif how == "cancelled":
-                ended = await tx.end_cancelled_run(run.run_id, run.attempt, None, f.ts(5))
+                ended = await tx.end_cancelled_run(run.run_id, run.attempt, None, f.ts(5), waiting=["a"])
             else:
-                ended = await tx.drop_held_run(run.run_id, run.attempt)
-            rows = await tx.thread_interrupts(run.thread_id, superseded=True)
+                ended = await tx.drop_held_run(run.run_id, run.attempt, waiting=["a"])
+            rows = [i for i in await tx.thread_interrupts(run.thread_id, superseded=True) if i.interrupt_id != "old"]
         assert ended is None or ended.interrupts == rows
         return ended, [i.interrupt_id for i in rows]
 
     async with storage.transaction() as tx:
+        await tx.upsert_interrupt(f.interrupt(tid, interrupt_id="old", at=0))
+        assert await tx.answer_interrupts(tid, ["old"], "an-earlier-run", f.ts(1)) == 1
         for item in (f.interrupt(tid, interrupt_id="a", at=1), f.interrupt(other, interrupt_id="x", at=2)):
             await tx.upsert_interrupt(item)
         await tx.supersede_interrupts(tid, "some-run")

@@ -73,7 +73,7 @@ async def claim_answers(
     """Validate `resume` against the thread's pending interrupts, claim them for run_id (in
     the name of `answered_by`) and return the answers as {interrupt_id: value} (the form the
     run resumes the graph with), the interrupts claimed, and those still pending after."""
-    known = await tx.thread_interrupts(thread_id)
+    known = await tx.interrupts_in_play(thread_id, list(resume) if is_resume_map(resume) else [])
     by_id = {i.interrupt_id: i for i in known}
     pending = [i for i in known if i.pending]
     if is_resume_map(resume):
@@ -88,8 +88,9 @@ async def claim_answers(
             if not item.pending:
                 raise _not_pending(item)
     else:
-        if not pending:
-            closed = [i for i in known if i.answered_by_run is not None or i.expired_at is not None]
+        if not pending:  # what the refusal names: the thread's latest closed one, if any
+            history = await tx.thread_interrupts(thread_id)
+            closed = [i for i in history if i.answered_by_run is not None or i.expired_at is not None]
             if closed:
                 raise _not_pending(closed[-1])
             raise Conflict(f"thread {thread_id} has no pending interrupt to resume")
@@ -124,8 +125,9 @@ async def reconcile(
     inbox: InboxConfig,
 ) -> list[PendingInterrupt]:
     """Bring the table in step with the interrupts a run's checkpoint holds at its end, and
-    return the thread's pending ones. `known` is every row of the thread's interrupts,
-    superseded ones too, as `tx` sees them (read under the thread's lock).
+    return the thread's pending ones. `known` is the thread's rows in play as `tx` sees them
+    (read under the thread's lock): every pending one, and every one `pending` names whatever
+    its state (Tx.interrupts_in_play); rows of neither kind change nothing here.
 
     - An interrupt still waiting in the checkpoint is pending: a claim by this run is given
       back (the graph never consumed the answer: the run was cancelled or failed first), and

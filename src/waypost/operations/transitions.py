@@ -102,13 +102,15 @@ async def record_end(tx: Tx, run: Run, end: RunEnd, now: str, inbox: InboxConfig
     # The thread's row first, as queueing a run and a state update take it: the reads below
     # then run after any transaction that queued a run on it has committed, and see that run.
     thread = await tx.get_thread(run.thread_id, for_update=True)
-    # Each of these also forgets what claim_runs saved for the run's rollback.
+    # Each of these also forgets what claim_runs saved for the run's rollback, and reads the
+    # interrupt rows reconcile needs: the pending ones and those the checkpoint still holds.
+    waiting = [i.interrupt_id for i in end.pending or []]
     if end.rolled_back:
-        ended = await tx.drop_held_run(run.run_id, run.attempt)
+        ended = await tx.drop_held_run(run.run_id, run.attempt, waiting=waiting)
     elif end.status == "interrupted":
-        ended = await tx.end_cancelled_run(run.run_id, run.attempt, end.output, now)
+        ended = await tx.end_cancelled_run(run.run_id, run.attempt, end.output, now, waiting=waiting)
     else:
-        ended = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now)
+        ended = await tx.finish_run(run.run_id, run.attempt, end.status, end.output, now, waiting=waiting)
     if ended is None:
         return False
     # The end rides on the notice (a rolled-back run is gone: its waiters read that).

@@ -65,8 +65,9 @@ class Ended:
 
     # Runs still queued or running on its thread, as the statement that ended it saw them.
     others_inflight: bool
-    # Every interrupt row of its thread (superseded ones too, oldest first), read with the end:
-    # the caller holds the thread's row, so they are as they stay until it commits.
+    # Its thread's interrupt rows in play (interrupts_in_play: the pending ones, and those the
+    # run's checkpoint still holds, whatever their state; oldest first), read with the end: the
+    # caller holds the thread's row, so they are as they stay until it commits.
     interrupts: list[PendingInterrupt]
 
 
@@ -279,19 +280,24 @@ class Tx(abc.ABC):
         """Extend the holder's lease; None if the run is no longer held by this attempt."""
 
     @abc.abstractmethod
-    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> Ended | None:
+    async def finish_run(
+        self, run_id: str, attempt: int, status: str, output: Any, now: str, *, waiting: list[str]
+    ) -> Ended | None:
         """running -> status, only by the holding attempt and only if no cancel was asked
         meanwhile. None: not applied (the lease was lost, or a cancel landed first). When it
         applies, what claim_runs saved for the run's rollback is forgotten with it (as by
         discard_saved_writes); so do end_cancelled_run and drop_held_run. The caller holds
-        the thread's row (get_thread for_update), so Ended.others_inflight stays true."""
+        the thread's row (get_thread for_update), so Ended.others_inflight stays true.
+        `waiting`: the interrupts the run's checkpoint still holds (Ended.interrupts)."""
 
     @abc.abstractmethod
-    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> Ended | None:
+    async def end_cancelled_run(
+        self, run_id: str, attempt: int, output: Any, now: str, *, waiting: list[str]
+    ) -> Ended | None:
         """running -> interrupted for a cancel (interrupt), by the holding attempt."""
 
     @abc.abstractmethod
-    async def drop_held_run(self, run_id: str, attempt: int) -> Ended | None:
+    async def drop_held_run(self, run_id: str, attempt: int, *, waiting: list[str]) -> Ended | None:
         """Delete a running run, by the holding attempt (a rollback)."""
 
     @abc.abstractmethod
@@ -326,7 +332,14 @@ class Tx(abc.ABC):
     # interrupts
     @abc.abstractmethod
     async def thread_interrupts(self, thread_id: str, *, superseded: bool = False) -> list[PendingInterrupt]:
-        """The thread's interrupts, oldest first; superseded ones only if asked."""
+        """The thread's interrupts, oldest first; superseded ones only if asked. Every one the
+        thread ever had: answered ones are kept (the inbox's history)."""
+
+    @abc.abstractmethod
+    async def interrupts_in_play(self, thread_id: str, interrupt_ids: list[str]) -> list[PendingInterrupt]:
+        """The thread's pending interrupts, and those of `interrupt_ids` whatever their state,
+        oldest first: what taking an answer or ending a run looks at, without reading the
+        thread's whole history."""
 
     @abc.abstractmethod
     async def answer_interrupts(

@@ -218,6 +218,7 @@ spaces AS (
     SELECT c.run_id, c.thread_id, array_to_string((ARRAY(SELECT json_array_elements_text(i.ns)))[1:k.n], '|')
     FROM continuing c
     JOIN interrupts i ON i.thread_id = c.thread_id AND i.superseded_by IS NULL
+        AND ((i.answered_by_run IS NULL AND i.expired_at IS NULL) OR i.answered_by_run = c.run_id)
     CROSS JOIN LATERAL json_array_elements(i.ns) WITH ORDINALITY AS k(step, n)
     WHERE k.n < json_array_length(i.ns)),
 -- Each looked up on its primary key (LATERAL ... LIMIT, OFFSET 0): a join here would be
@@ -262,13 +263,15 @@ CROSS JOIN LATERAL (
       AND cw.checkpoint_id = newest.checkpoint_id OFFSET 0) AS w;
 
 -- The namespaces a run continues from (as claim_runs' spaces): the root, and every subgraph
--- enclosing an interrupt of its thread still in play.
+-- enclosing an interrupt of its thread still in play: pending, or answered by this run (an
+-- older answered one sits in a namespace named by a task id that no later run writes again).
 -- name: _started_spaces
 SELECT '' AS checkpoint_ns
 UNION
 SELECT array_to_string((ARRAY(SELECT json_array_elements_text(i.ns)))[1:k.n], '|')
 FROM interrupts i CROSS JOIN LATERAL generate_series(1, json_array_length(i.ns) - 1) AS k(n)
 WHERE i.thread_id = %(thread_id)s AND i.superseded_by IS NULL
+  AND ((i.answered_by_run IS NULL AND i.expired_at IS NULL) OR i.answered_by_run = %(run_id)s)
 
 -- The newest checkpoint of namespace ALIAS.checkpoint_ns, on its primary key.
 -- name: _newest_checkpoint
@@ -297,7 +300,8 @@ RETURNING cancel_action;
 
 -- A held run's end: one statement that applies only for the holding attempt and, when it
 -- does, forgets what claim_runs saved for the run's rollback (a run that ended keeps its work),
--- and says whether other runs are in flight on its thread, with its interrupt rows (_after_end).
+-- and says whether other runs are in flight on its thread, with its interrupt rows in play
+-- (_after_end).
 -- A cancel asked before the end is recorded wins: the holder then ends the run as asked.
 -- name: finish_run
 WITH ended AS (
@@ -362,6 +366,13 @@ UPDATE runs SET lease_until = '-infinity' WHERE status = 'running';
 -- name: thread_interrupts
 SELECT * FROM interrupts
 WHERE thread_id = %(thread_id)s AND (%(superseded)s::boolean OR superseded_by IS NULL)
+ORDER BY created_at, seq;
+
+-- name: interrupts_in_play
+SELECT * FROM interrupts
+WHERE thread_id = %(thread_id)s
+  AND ((answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL)
+       OR interrupt_id = ANY(%(ids)s::text[]))
 ORDER BY created_at, seq;
 
 -- name: answer_interrupts
@@ -589,7 +600,8 @@ NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
 
 -- The last part of a held run's end (finish_run, end_cancelled_run, drop_held_run): whether
 -- runs are queued or running on its thread besides the one that ended, and the thread's
--- interrupt rows (one result row each, or one with a null interrupt_id when it has none).
+-- interrupt rows in play (interrupts_in_play, with the ids of %(waiting)s; one result row
+-- each, or one with a null interrupt_id when there are none).
 -- The caller holds the thread's row, so no run is queued on it meanwhile, and this statement
 -- (its snapshot taken once that lock was held) sees every change made before.
 -- name: _after_end
@@ -598,4 +610,6 @@ SELECT ALIAS.run_id AS ended_run_id,
                                       AND o.status IN ('pending', 'running')) AS others_inflight,
        i.*
 FROM ended ALIAS LEFT JOIN interrupts i ON i.thread_id = ALIAS.thread_id
+    AND ((i.answered_by_run IS NULL AND i.superseded_by IS NULL AND i.expired_at IS NULL)
+         OR i.interrupt_id = ANY(%(waiting)s::text[]))
 ORDER BY i.created_at, i.seq;

@@ -372,16 +372,20 @@ class PostgresTx(Tx):
         row = await self._one("renew_lease", params)
         return Lease(cancel_action=row["cancel_action"]) if row else None
 
-    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> Ended | None:
+    async def finish_run(
+        self, run_id: str, attempt: int, status: str, output: Any, now: str, *, waiting: list[str]
+    ) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
-        return await self._ended("finish_run", params)
+        return await self._ended("finish_run", {**params, "waiting": waiting})
 
-    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> Ended | None:
+    async def end_cancelled_run(
+        self, run_id: str, attempt: int, output: Any, now: str, *, waiting: list[str]
+    ) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
-        return await self._ended("end_cancelled_run", params)
+        return await self._ended("end_cancelled_run", {**params, "waiting": waiting})
 
-    async def drop_held_run(self, run_id: str, attempt: int) -> Ended | None:
-        return await self._ended("drop_held_run", {"run_id": run_id, "attempt": attempt})
+    async def drop_held_run(self, run_id: str, attempt: int, *, waiting: list[str]) -> Ended | None:
+        return await self._ended("drop_held_run", {"run_id": run_id, "attempt": attempt, "waiting": waiting})
 
     async def _ended(self, name: str, params: dict[str, Any]) -> Ended | None:
         found = await self._all(name, params)
@@ -414,6 +418,10 @@ class PostgresTx(Tx):
     # interrupts
     async def thread_interrupts(self, thread_id: str, *, superseded: bool = False) -> list[PendingInterrupt]:
         found = await self._all("thread_interrupts", {"thread_id": thread_id, "superseded": superseded})
+        return [rows.interrupt(r, _same) for r in found]
+
+    async def interrupts_in_play(self, thread_id: str, interrupt_ids: list[str]) -> list[PendingInterrupt]:
+        found = await self._all("interrupts_in_play", {"thread_id": thread_id, "ids": interrupt_ids})
         return [rows.interrupt(r, _same) for r in found]
 
     async def answer_interrupts(

@@ -257,6 +257,13 @@ UPDATE runs SET lease_until = 0 WHERE status = 'running';
 SELECT * FROM interrupts WHERE thread_id = :thread_id AND (:superseded OR superseded_by IS NULL)
 ORDER BY created_at, rowid;
 
+-- name: interrupts_in_play
+SELECT * FROM interrupts
+WHERE thread_id = :thread_id
+  AND ((answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL)
+       OR interrupt_id IN (SELECT value FROM json_each(:ids)))
+ORDER BY created_at, rowid;
+
 -- name: answer_interrupts
 UPDATE interrupts SET answered_by_run = :run_id, answered_at = :now, answered_by = :answered_by
 WHERE thread_id = :thread_id AND answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL

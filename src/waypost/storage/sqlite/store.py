@@ -316,9 +316,8 @@ class SqliteTx(Tx):
             self._save_heads(r)
 
     def _save_heads(self, run: Run) -> None:
-        interrupts = [
-            _interrupt(r) for r in self._exec("thread_interrupts", {"thread_id": run.thread_id, "superseded": 0})
-        ]
+        # In play for this run (as PostgreSQL's claim_runs): pending, or answered by it.
+        interrupts = self._in_play(run.thread_id, list(run.answers or {}))
         namespaces = rows.namespaces_answered(interrupts)
         params = {"run_id": run.run_id, "thread_id": run.thread_id, "namespaces": json_text(namespaces)}
         self._exec("save_heads", params)
@@ -336,18 +335,22 @@ class SqliteTx(Tx):
         )
         return Lease(cancel_action=row["cancel_action"]) if row else None
 
-    async def finish_run(self, run_id: str, attempt: int, status: str, output: Any, now: str) -> Ended | None:
+    async def finish_run(
+        self, run_id: str, attempt: int, status: str, output: Any, now: str, *, waiting: list[str]
+    ) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
-        return self._ended(run_id, "finish_run", params)
+        return self._ended(run_id, "finish_run", params, waiting)
 
-    async def end_cancelled_run(self, run_id: str, attempt: int, output: Any, now: str) -> Ended | None:
+    async def end_cancelled_run(
+        self, run_id: str, attempt: int, output: Any, now: str, *, waiting: list[str]
+    ) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
-        return self._ended(run_id, "end_cancelled_run", params)
+        return self._ended(run_id, "end_cancelled_run", params, waiting)
 
-    async def drop_held_run(self, run_id: str, attempt: int) -> Ended | None:
-        return self._ended(run_id, "drop_held_run", {"run_id": run_id, "attempt": attempt})
+    async def drop_held_run(self, run_id: str, attempt: int, *, waiting: list[str]) -> Ended | None:
+        return self._ended(run_id, "drop_held_run", {"run_id": run_id, "attempt": attempt}, waiting)
 
-    def _ended(self, run_id: str, name: str, params: dict[str, Any]) -> Ended | None:
+    def _ended(self, run_id: str, name: str, params: dict[str, Any], waiting: list[str]) -> Ended | None:
         """A held run's end; when it applies, forget what claim_runs saved for its rollback."""
         held = self._exec("get_run", {"run_id": run_id}).fetchone()
         if held is None or self._exec(name, params).rowcount == 0:
@@ -355,10 +358,8 @@ class SqliteTx(Tx):
         self._exec("discard_saved_writes", {"run_id": run_id})
         self._exec("discard_saved_heads", {"run_id": run_id})
         others = self._exec("inflight_runs", {"thread_id": held["thread_id"]}).fetchall()
-        interrupts = self._exec("thread_interrupts", {"thread_id": held["thread_id"], "superseded": 1}).fetchall()
-        return Ended(
-            others_inflight=any(r["run_id"] != run_id for r in others), interrupts=[_interrupt(r) for r in interrupts]
-        )
+        interrupts = self._in_play(held["thread_id"], waiting)
+        return Ended(others_inflight=any(r["run_id"] != run_id for r in others), interrupts=interrupts)
 
     async def release_run(self, run_id: str, attempt: int, worker_id: str) -> bool:
         params = {"run_id": run_id, "attempt": attempt, "worker": worker_id}
@@ -386,6 +387,13 @@ class SqliteTx(Tx):
     async def thread_interrupts(self, thread_id: str, *, superseded: bool = False) -> list[PendingInterrupt]:
         found = self._exec("thread_interrupts", {"thread_id": thread_id, "superseded": int(superseded)}).fetchall()
         return [_interrupt(r) for r in found]
+
+    async def interrupts_in_play(self, thread_id: str, interrupt_ids: list[str]) -> list[PendingInterrupt]:
+        return self._in_play(thread_id, interrupt_ids)
+
+    def _in_play(self, thread_id: str, interrupt_ids: list[str]) -> list[PendingInterrupt]:
+        found = self._exec("interrupts_in_play", {"thread_id": thread_id, "ids": json_text(interrupt_ids)})
+        return [_interrupt(r) for r in found.fetchall()]
 
     async def answer_interrupts(
         self, thread_id: str, interrupt_ids: list[str], run_id: str, now: str, answered_by: str = ANONYMOUS
