@@ -181,7 +181,7 @@ async def update_state(
         async with rt.storage.transaction() as tx:
             current = await tx.get_thread(thread_id, for_update=True)
             if current is not None:
-                known = await tx.thread_interrupts(thread_id, superseded=True)
+                known = await tx.interrupts_in_play(thread_id, [i.interrupt_id for i in pending])
                 waiting = await reconcile(tx, thread_id, f"state-update:{uuid.uuid4()}", pending, known, rt.inbox)
                 at_breakpoint = current.at_breakpoint and bool(snapshot and snapshot.next)
                 await tx.record_thread_state(
@@ -272,7 +272,6 @@ async def copy(
             await saver.aput_writes(new_config, task_writes, task_id)
     async with rt.storage.transaction() as tx:
         await tx.insert_thread(target)
-        for item in await tx.thread_interrupts(thread_id):
-            if item.pending:
-                await tx.upsert_interrupt(dataclasses.replace(item, thread_id=target.thread_id))
+        for item in await tx.interrupts_in_play(thread_id, []):  # the pending ones
+            await tx.upsert_interrupt(dataclasses.replace(item, thread_id=target.thread_id))
     return target

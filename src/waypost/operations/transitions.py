@@ -37,7 +37,7 @@ async def settle_thread(tx: Tx, thread_id: str, now: str) -> None:
     thread = await tx.get_thread(thread_id, for_update=True)
     if thread is None:
         return
-    pending = [i for i in await tx.thread_interrupts(thread_id) if i.pending]
+    pending = await tx.interrupts_in_play(thread_id, [])
     busy = bool(await tx.inflight_runs(thread_id))
     status = rest_status(pending, busy=busy, error=thread.error, at_breakpoint=thread.at_breakpoint)
     await tx.record_thread_state(
