@@ -357,3 +357,15 @@ async def test_one_process_per_sqlite_file(tmp_path: Path) -> None:
                 pass
     async with open_storage(url) as again:
         assert await again.ping()
+
+
+@pytest.mark.parametrize("folder", DIALECTS)
+def test_every_fragment_is_put_in_place(folder: str) -> None:
+    """A query takes its fragments ({name:alias}), and a fragment those it names itself: no
+    placeholder of a fragment is left in a loaded query, nor an ALIAS it was to replace."""
+    left = {
+        name: re.findall(r"\{\w+:\w+\}|\bALIAS\b", sql)
+        for name, sql in load_queries(folder).items()
+        if re.search(r"\{\w+:\w+\}|\bALIAS\b", sql)
+    }
+    assert left == {}

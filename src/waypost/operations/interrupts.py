@@ -73,10 +73,11 @@ async def claim_answers(
     """Validate `resume` against the thread's pending interrupts, claim them for run_id (in
     the name of `answered_by`) and return the answers as {interrupt_id: value} (the form the
     run resumes the graph with), the interrupts claimed, and those still pending after."""
-    known = await tx.interrupts_in_play(thread_id, list(resume) if is_resume_map(resume) else [])
+    mapped = is_resume_map(resume)
+    known = await tx.interrupts_in_play(thread_id, list(resume) if mapped else [])
     by_id = {i.interrupt_id: i for i in known}
     pending = [i for i in known if i.pending]
-    if is_resume_map(resume):
+    if mapped:
         answers = dict(resume)
         for interrupt_id in answers:
             item = by_id.get(interrupt_id)

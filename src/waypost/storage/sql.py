@@ -33,7 +33,8 @@ _ALIAS = re.compile(r"\bALIAS\b")
 
 def load_queries(dialect: str) -> dict[str, str]:
     """The named queries of a dialect. A name starting with _ is a fragment, not a query: it
-    goes where a query says {<name without _>:<table alias>}, its ALIAS made that alias."""
+    goes where a query (or another fragment) says {<name without _>:<table alias>}, its ALIAS
+    made that alias."""
     text = resources.files(f"waypost.storage.{dialect}").joinpath("queries.sql").read_text()
     parts = _NAME.split(text)
     named = {name: _body(sql) for name, sql in zip(parts[1::2], parts[2::2], strict=True)}
@@ -41,6 +42,9 @@ def load_queries(dialect: str) -> dict[str, str]:
 
     def include(m: re.Match[str]) -> str:
         return _ALIAS.sub(m[2], fragments[m[1]])
+
+    for name, sql in fragments.items():  # one level of fragments within fragments
+        fragments[name] = _INCLUDE.sub(include, sql)
 
     return {name: _INCLUDE.sub(include, sql) for name, sql in named.items() if not name.startswith("_")}
 

@@ -369,11 +369,14 @@ WHERE thread_id = %(thread_id)s AND (%(superseded)s::boolean OR superseded_by IS
 ORDER BY created_at, seq;
 
 -- name: interrupts_in_play
-SELECT * FROM interrupts
-WHERE thread_id = %(thread_id)s
-  AND ((answered_by_run IS NULL AND superseded_by IS NULL AND expired_at IS NULL)
-       OR interrupt_id = ANY(%(ids)s::text[]))
-ORDER BY created_at, seq;
+SELECT * FROM interrupts i
+WHERE i.thread_id = %(thread_id)s AND {in_play:i}
+ORDER BY i.created_at, i.seq;
+
+-- An interrupt row in play (Tx.interrupts_in_play): pending, or one of %(in_play)s.
+-- name: _in_play
+((ALIAS.answered_by_run IS NULL AND ALIAS.superseded_by IS NULL AND ALIAS.expired_at IS NULL)
+ OR ALIAS.interrupt_id = ANY(%(in_play)s::text[]))
 
 -- name: answer_interrupts
 UPDATE interrupts SET answered_by_run = %(run_id)s, answered_at = %(now)s::timestamptz,
@@ -600,8 +603,8 @@ NOT EXISTS (SELECT 1 FROM jsonb_each(%(required)s::jsonb) f
 
 -- The last part of a held run's end (finish_run, end_cancelled_run, drop_held_run): whether
 -- runs are queued or running on its thread besides the one that ended, and the thread's
--- interrupt rows in play (interrupts_in_play, with the ids of %(waiting)s; one result row
--- each, or one with a null interrupt_id when there are none).
+-- interrupt rows in play (_in_play: the ids are those the run's checkpoint still holds; one
+-- result row each, or one with a null interrupt_id when there are none).
 -- The caller holds the thread's row, so no run is queued on it meanwhile, and this statement
 -- (its snapshot taken once that lock was held) sees every change made before.
 -- name: _after_end
@@ -609,7 +612,5 @@ SELECT ALIAS.run_id AS ended_run_id,
        EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = ALIAS.thread_id AND o.run_id <> ALIAS.run_id
                                       AND o.status IN ('pending', 'running')) AS others_inflight,
        i.*
-FROM ended ALIAS LEFT JOIN interrupts i ON i.thread_id = ALIAS.thread_id
-    AND ((i.answered_by_run IS NULL AND i.superseded_by IS NULL AND i.expired_at IS NULL)
-         OR i.interrupt_id = ANY(%(waiting)s::text[]))
+FROM ended ALIAS LEFT JOIN interrupts i ON i.thread_id = ALIAS.thread_id AND {in_play:i}
 ORDER BY i.created_at, i.seq;

@@ -376,16 +376,16 @@ class PostgresTx(Tx):
         self, run_id: str, attempt: int, status: str, output: Any, now: str, *, waiting: list[str]
     ) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "status": status, "output": json_text(output), "now": now}
-        return await self._ended("finish_run", {**params, "waiting": waiting})
+        return await self._ended("finish_run", {**params, "in_play": waiting})
 
     async def end_cancelled_run(
         self, run_id: str, attempt: int, output: Any, now: str, *, waiting: list[str]
     ) -> Ended | None:
         params = {"run_id": run_id, "attempt": attempt, "output": json_text(output), "now": now}
-        return await self._ended("end_cancelled_run", {**params, "waiting": waiting})
+        return await self._ended("end_cancelled_run", {**params, "in_play": waiting})
 
     async def drop_held_run(self, run_id: str, attempt: int, *, waiting: list[str]) -> Ended | None:
-        return await self._ended("drop_held_run", {"run_id": run_id, "attempt": attempt, "waiting": waiting})
+        return await self._ended("drop_held_run", {"run_id": run_id, "attempt": attempt, "in_play": waiting})
 
     async def _ended(self, name: str, params: dict[str, Any]) -> Ended | None:
         found = await self._all(name, params)
@@ -421,7 +421,7 @@ class PostgresTx(Tx):
         return [rows.interrupt(r, _same) for r in found]
 
     async def interrupts_in_play(self, thread_id: str, interrupt_ids: list[str]) -> list[PendingInterrupt]:
-        found = await self._all("interrupts_in_play", {"thread_id": thread_id, "ids": interrupt_ids})
+        found = await self._all("interrupts_in_play", {"thread_id": thread_id, "in_play": interrupt_ids})
         return [rows.interrupt(r, _same) for r in found]
 
     async def answer_interrupts(
