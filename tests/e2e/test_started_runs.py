@@ -19,6 +19,7 @@ from tests.backends import Backend
 from tests.markers import Markers
 from tests.polling import eventually
 from tests.serverproc import TEST_GRAPHS_CONFIG
+from waypost.errors import NotFound
 from waypost.models import INFLIGHT, Run
 from waypost.operations import runs, threads
 from waypost.project import load_project
@@ -62,6 +63,23 @@ async def _runs_of(rt: Runtime, thread_id: str) -> list[Run]:
     async with rt.storage.autocommit() as tx:
         found = await tx.inflight_runs(thread_id)
         return found + [r for r in await tx.list_runs(thread_id, None, Page(limit=10)) if r not in found]
+
+
+async def _slots_free(rt: Runtime, slots: int) -> None:
+    """Every slot of the worker can be taken again (a run's task lets its slot go a moment
+    after its end is recorded, once it has told the broker)."""
+    starter = rt.starter
+    assert starter is not None
+
+    async def taken() -> int:
+        got = 0
+        while got < slots and starter.reserve():
+            got += 1
+        for _ in range(got):
+            starter.unreserve()
+        return got
+
+    await eventually(taken, lambda n: n == slots, within=5, what=f"all {slots} worker slots free")
 
 
 async def _steps_to_create(rt: Runtime) -> int:
@@ -108,11 +126,7 @@ async def test_a_request_cancelled_at_any_point_leaves_no_run_unheld_and_no_slot
     ended = [r for tid in made for r in await _runs_of(rt, tid)]
     assert ended, "no cut came late enough to queue a run"
     assert {r.attempt for r in ended} == {1}, [(r.run_id, r.attempt) for r in ended]
-    starter = rt.starter
-    assert starter is not None
-    assert starter.reserve() and starter.reserve(), "a cancelled request kept a worker slot"
-    starter.unreserve()
-    starter.unreserve()
+    await _slots_free(rt, 2)
 
 
 async def test_a_run_queued_while_every_slot_is_busy_waits_for_a_slot(rt: Runtime, tmp_path: Path) -> None:
@@ -205,3 +219,40 @@ async def test_a_busy_worker_runs_no_more_than_its_slots_and_takes_the_queue_fir
         if order[later.run_id] > order[r.run_id] + slots + producers
     ]
     assert not passed, f"runs ended before ones queued well ahead of them (queued at, passed by): {passed[:5]}"
+
+
+@pytest.mark.parametrize("action", ["interrupt", "rollback"])
+async def test_a_run_cancelled_as_soon_as_it_started_here_ends_and_frees_its_slot(
+    rt: Runtime, tmp_path: Path, action: str
+) -> None:
+    """A cancel that lands between the commit that started a run here and the worker holding
+    it (or just after): the run still ends as asked (interrupted, or gone for a rollback),
+    its thread is idle, its answer is pending again for a rollback, and the slot is free."""
+    for i in range(6):
+        thread_id = str(uuid.uuid4())
+        first = await runs.create(rt, _request(thread_id))
+        await runs.finished(rt, first)
+        answer = await runs.create(rt, _request(thread_id, command={"resume": f"edited {i}"}, input=None))
+        if i % 2:
+            await asyncio.sleep(0)  # the worker may hold it by now, or not yet
+        try:
+            await runs.cancel(rt, thread_id, answer.run_id, action)  # type: ignore[arg-type]
+        except NotFound:  # it ended first: nothing to cancel, and nothing to check here
+            done = await _run(rt, answer.run_id)
+            assert done is not None and done.status == "success", done
+            continue
+        ended = await eventually(
+            lambda answer=answer: _run(rt, answer.run_id),
+            lambda r: r is None or r.status not in INFLIGHT,
+            within=10,
+            what="the cancelled run to end",
+        )
+        thread = await threads.get(rt, thread_id)
+        if action == "rollback":
+            assert ended is None and thread.status == "interrupted" and thread.interrupts, thread
+            again = await runs.create(rt, _request(thread_id, command={"resume": "again"}, input=None))
+            assert (await runs.finished(rt, again)).output == {"some_text": "again"}  # type: ignore[union-attr]
+        else:
+            assert ended is not None and ended.status == "interrupted", ended
+            assert thread.status in ("idle", "interrupted"), thread
+    await _slots_free(rt, 2)
